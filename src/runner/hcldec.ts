@@ -356,7 +356,9 @@ function renderTemplate(text: string, scope: Scope, name: string): string {
 
 function parseLiteral(text: string, scope: Scope): CtyValue {
   try {
-    return JSON.parse(text) as CtyValue
+    const value = JSON.parse(text) as CtyValue
+    // a quoted literal is an HCL template: `$${` and `%%{` are escapes
+    return typeof value === 'string' ? value.replaceAll('$${', '${').replaceAll('%%{', '%{') : value
   } catch {
     throw new HclDecodeError(
       `literal '${text}' in the spec for block '${scope.blockName}' is not an HCL value; ` +
