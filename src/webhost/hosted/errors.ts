@@ -17,6 +17,8 @@ export type HostedErrorCode =
   | 'ERR_HOSTED_HANDLER_UNSUPPORTED'
   /** The program did not accept connections within start_time_limit. */
   | 'ERR_HOSTED_START_TIMEOUT'
+  /** The program did not answer a request within the proxy's request timeout. */
+  | 'ERR_HOSTED_REQUEST_TIMEOUT'
   /** The program exited while starting. */
   | 'ERR_HOSTED_PROGRAM_EXITED'
   /** The request queue is full (queue_length). */
@@ -33,6 +35,7 @@ export const HOSTED_ERROR_CODES: readonly HostedErrorCode[] = [
   'ERR_HOSTED_PROGRAM_MISSING',
   'ERR_HOSTED_HANDLER_UNSUPPORTED',
   'ERR_HOSTED_START_TIMEOUT',
+  'ERR_HOSTED_REQUEST_TIMEOUT',
   'ERR_HOSTED_PROGRAM_EXITED',
   'ERR_HOSTED_QUEUE_FULL',
   'ERR_HOSTED_CLOSED',

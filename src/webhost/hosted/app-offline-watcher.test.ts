@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { AppOfflineWatcher } from './app-offline-watcher.js'
+
+async function tempApp(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'app-offline-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+test('a file present at start takes the application offline with its content', async (t) => {
+  const dir = await tempApp(t)
+  await writeFile(join(dir, 'app_offline.htm'), '<h1>back soon</h1>')
+  const watcher = new AppOfflineWatcher(dir)
+  t.after(() => watcher.close())
+
+  await watcher.start()
+
+  assert.equal(watcher.content?.toString(), '<h1>back soon</h1>')
+})
+
+test('the file appearing and going away is seen as offline then online', async (t) => {
+  const dir = await tempApp(t)
+  const watcher = new AppOfflineWatcher(dir)
+  t.after(() => watcher.close())
+  await watcher.start()
+
+  const offline = once(watcher, 'offline')
+  await writeFile(join(dir, 'App_Offline.htm'), 'upgrading')
+  const [content] = (await offline) as [Buffer]
+  const online = once(watcher, 'online')
+  await rm(join(dir, 'App_Offline.htm'))
+  await online
+
+  assert.equal(content.toString(), 'upgrading')
+  assert.equal(watcher.isOffline, false)
+})
+
+test('a folder without the file stays online', async (t) => {
+  const dir = await tempApp(t)
+  await writeFile(join(dir, 'index.html'), 'hi')
+  const watcher = new AppOfflineWatcher(dir)
+  t.after(() => watcher.close())
+
+  await watcher.start()
+
+  assert.equal(watcher.isOffline, false)
+})
