@@ -1,0 +1,64 @@
+/**
+ * Status and pool lifecycle: `GET status`, `PUT start|stop|recycle`. Each
+ * acts on all of the task's pools and answers with the new status; the
+ * driver turns the site host's pool events into task events.
+ *
+ * @module
+ */
+import type { FastifyInstance } from 'fastify'
+import type { DriverApi } from '../driver/types.js'
+import type { PoolStatus } from '../webhost/control-protocol.js'
+import { authorizeTask } from './api-context.js'
+import type { ApiContext } from './api-context.js'
+import { ConflictError, DriverFailedError } from './errors.js'
+import { buildStatusBody } from './status-body.js'
+
+type LifecycleAction = 'start' | 'stop' | 'recycle'
+
+const ACTIONS: Record<
+  LifecycleAction,
+  keyof Pick<DriverApi, 'startPools' | 'stopPools' | 'recyclePools'>
+> = {
+  start: 'startPools',
+  stop: 'stopPools',
+  recycle: 'recyclePools',
+}
+
+export function registerLifecycleRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/api/v1/allocs/:allocId/:taskName/status', async function getStatus(request) {
+    const task = await authorizeTask(ctx, request, 'Status')
+    const pools = await callDriver('read the pool status', () => ctx.driver.poolStatus(task.taskId))
+    return buildStatusBody(task, pools)
+  })
+
+  for (const action of Object.keys(ACTIONS) as LifecycleAction[]) {
+    app.put(`/api/v1/allocs/:allocId/:taskName/${action}`, async function changePools(request) {
+      const task = await authorizeTask(ctx, request, 'AppPoolLifecycle')
+      if (action === 'recycle') await requireNoStoppedPool(ctx, task.taskId)
+      const method = ACTIONS[action]
+      const pools = await callDriver(`${action} the pools`, () => ctx.driver[method](task.taskId))
+      request.log.info({ taskId: task.taskId, action }, 'pools changed through the api')
+      return buildStatusBody(task, pools)
+    })
+  }
+}
+
+/** Runs a driver call, turning its failures into a 502 naming the operation. */
+export async function callDriver<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (err) {
+    throw new DriverFailedError(operation, err)
+  }
+}
+
+async function requireNoStoppedPool(ctx: ApiContext, taskId: string): Promise<void> {
+  const pools: PoolStatus[] = await callDriver('read the pool status', () =>
+    ctx.driver.poolStatus(taskId),
+  )
+  const stopped = pools.filter((pool) => pool.state === 'Stopped' || pool.state === 'Stopping')
+  if (stopped.length > 0) {
+    const names = stopped.map((pool) => pool.key).join(', ')
+    throw new ConflictError(`application pool ${names} is stopped: start it before recycling`)
+  }
+}

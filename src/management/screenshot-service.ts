@@ -1,0 +1,126 @@
+/**
+ * Screenshots with Playwright driving the system's Chromium (no browser is
+ * ever downloaded). One browser is launched on first use and kept warm;
+ * each shot gets a fresh context with a 1920x1080 viewport and a full-page
+ * capture. A concurrency limit queues shots; a shot waits at most the
+ * timeout, slot included, then fails with 503.
+ *
+ * @module
+ */
+import { access, constants } from 'node:fs/promises'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Browser } from 'playwright-core'
+import { BusyError, DependencyMissingError } from './errors.js'
+import { Semaphore } from './semaphore.js'
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+const VIEWPORT = { width: 1920, height: 1080 }
+
+export interface ScreenshotOptions {
+  chromiumPath: string
+  timeoutMs: number
+  concurrency: number
+  log: FastifyBaseLogger
+}
+
+export class ScreenshotService {
+  #options: ScreenshotOptions
+  #slots: Semaphore
+  #browser: Promise<Browser> | null = null
+  #isClosed = false
+
+  constructor(options: ScreenshotOptions) {
+    this.#options = options
+    this.#slots = new Semaphore(Math.max(1, options.concurrency))
+  }
+
+  /**
+   * Photographs `url`, whatever the site answers.
+   *
+   * @throws BusyError when no slot frees up in time; DependencyMissingError when Chromium will not start
+   */
+  async capture(url: string): Promise<Buffer> {
+    const startedAt = Date.now()
+    const release = await this.#slots.acquire(this.#options.timeoutMs)
+    if (release === null) {
+      throw new BusyError('too many screenshots at once: try again in a few seconds')
+    }
+    try {
+      const browser = await this.#getBrowser()
+      const remainingMs = Math.max(1000, this.#options.timeoutMs - (Date.now() - startedAt))
+      return await shoot(browser, url, remainingMs)
+    } finally {
+      release()
+    }
+  }
+
+  /** Closes the warm browser; later captures fail. Idempotent. */
+  async close(): Promise<void> {
+    this.#isClosed = true
+    const browser = this.#browser
+    this.#browser = null
+    if (browser !== null) await browser.then((b) => b.close()).catch(() => undefined)
+  }
+
+  #getBrowser(): Promise<Browser> {
+    if (this.#isClosed)
+      return Promise.reject(new DependencyMissingError('the screenshot service is closed'))
+    if (this.#browser === null) {
+      const launching = this.#launch()
+      this.#browser = launching
+      launching.then(
+        (browser) => browser.on('disconnected', () => this.#forget(launching)),
+        () => this.#forget(launching),
+      )
+    }
+    return this.#browser
+  }
+
+  #forget(launching: Promise<Browser>): void {
+    if (this.#browser === launching) this.#browser = null
+  }
+
+  async #launch(): Promise<Browser> {
+    const { chromiumPath, log } = this.#options
+    try {
+      await access(chromiumPath, constants.X_OK)
+    } catch (err) {
+      throw new DependencyMissingError(
+        `Chromium is not installed at '${chromiumPath}': install the chromium package or set chromium_path`,
+        err,
+      )
+    }
+    try {
+      const { chromium } = await import('playwright-core')
+      const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS })
+      log.info({ chromiumPath }, 'screenshot browser started')
+      return browser
+    } catch (err) {
+      throw new DependencyMissingError(
+        `Chromium at '${chromiumPath}' did not start: see the plugin log`,
+        err,
+      )
+    }
+  }
+}
+
+async function shoot(browser: Browser, url: string, timeoutMs: number): Promise<Buffer> {
+  const context = await browser.newContext({ viewport: VIEWPORT })
+  try {
+    const page = await context.newPage()
+    await page.goto(url, { timeout: timeoutMs, waitUntil: 'load' })
+    return await page.screenshot({ fullPage: true, type: 'png', timeout: timeoutMs })
+  } finally {
+    await context.close().catch(() => undefined)
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Checks a received ZIP whole and extracts it into a staging folder, which
+ * the target never sees until everything has passed. Checked: that it is a
+ * ZIP at all, entry count, declared sizes against the total limit and the
+ * expansion ratio, entry names (absolute, drive letters, `..`, NUL: 422;
+ * `dir\file.txt` from Windows tools becomes a folder), symlink and
+ * encrypted entries, every CRC-32 and every actual size while inflating.
+ *
+ * @module
+ */
+import { createWriteStream } from 'node:fs'
+import { mkdir, statfs, utimes } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { crc32 } from 'node:zlib'
+import yauzl from 'yauzl'
+import type { Entry, ZipFile } from 'yauzl'
+import { BadZipError, InsufficientStorageError } from './errors.js'
+import type { ManagementLimits } from './limits.js'
+import { RATIO_CHECK_FLOOR_BYTES } from './limits.js'
+
+const S_IFMT = 0o170000
+const S_IFLNK = 0o120000
+
+export interface ExtractSummary {
+  files: number
+  directories: number
+  bytes: number
+}
+
+type ZipLimits = Pick<
+  ManagementLimits,
+  'maxZipEntries' | 'maxUncompressedBytes' | 'maxCompressionRatio' | 'extractConcurrency'
+>
+
+/**
+ * Extracts `zipPath` into the empty folder `stagingDir`.
+ *
+ * @throws BadZipError ERR_MANAGEMENT_BAD_ZIP, InsufficientStorageError
+ */
+export async function extractZip(
+  zipPath: string,
+  archiveBytes: number,
+  stagingDir: string,
+  limits: ZipLimits,
+): Promise<ExtractSummary> {
+  const zip = await openZip(zipPath)
+  try {
+    const entries = await readEntries(zip, limits)
+    const totalBytes = checkTotals(entries, archiveBytes, limits)
+    await requireFreeSpace(dirname(stagingDir), totalBytes)
+    return await writeEntries(zip, entries, stagingDir, limits.extractConcurrency)
+  } finally {
+    zip.close()
+  }
+}
+
+async function openZip(zipPath: string): Promise<ZipFile> {
+  try {
+    return await yauzl.openPromise(zipPath, {
+      lazyEntries: true,
+      autoClose: false,
+      strictFileNames: false,
+      validateEntrySizes: true,
+    })
+  } catch (err) {
+    throw new BadZipError(
+      `the body is not a readable ZIP (${describe(err)}): send a valid archive`,
+      err,
+    )
+  }
+}
+
+async function readEntries(zip: ZipFile, limits: ZipLimits): Promise<Entry[]> {
+  if (zip.entryCount > limits.maxZipEntries) {
+    throw new BadZipError(
+      `the ZIP holds ${zip.entryCount} entries, over the limit of ${limits.maxZipEntries}`,
+    )
+  }
+  const entries: Entry[] = []
+  try {
+    for await (const entry of zip.eachEntry()) {
+      checkEntry(entry)
+      entries.push(entry)
+    }
+  } catch (err) {
+    if (err instanceof BadZipError) throw err
+    throw new BadZipError(`the ZIP is corrupt or has a bad entry (${describe(err)})`, err)
+  }
+  return entries
+}
+
+function checkEntry(entry: Entry): void {
+  const name = entry.fileName
+  const pieces = name.split('/')
+  if (
+    name.includes('\0') ||
+    name.startsWith('/') ||
+    /^[a-zA-Z]:/.test(name) ||
+    pieces.includes('..')
+  ) {
+    throw new BadZipError(`ZIP entry '${name}' would land outside the target folder`)
+  }
+  if (((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK) {
+    throw new BadZipError(`ZIP entry '${name}' is a symbolic link, which uploads may not hold`)
+  }
+  if (entry.isEncrypted()) {
+    throw new BadZipError(`ZIP entry '${name}' is encrypted: send an unencrypted archive`)
+  }
+  if (!entry.canDecodeFileData()) {
+    throw new BadZipError(`ZIP entry '${name}' uses an unsupported compression method: use deflate`)
+  }
+}
+
+function checkTotals(entries: Entry[], archiveBytes: number, limits: ZipLimits): number {
+  const total = entries.reduce((sum, entry) => sum + entry.uncompressedSize, 0)
+  if (total > limits.maxUncompressedBytes) {
+    throw new BadZipError(
+      `the ZIP expands to ${total} bytes, over the limit of ${limits.maxUncompressedBytes}`,
+    )
+  }
+  const ratio = total / Math.max(1, archiveBytes)
+  if (total > RATIO_CHECK_FLOOR_BYTES && ratio > limits.maxCompressionRatio) {
+    throw new BadZipError(
+      `the ZIP expands ${Math.round(ratio)} times its size, over the limit of ${limits.maxCompressionRatio}`,
+    )
+  }
+  return total
+}
+
+async function requireFreeSpace(dir: string, neededBytes: number): Promise<void> {
+  const stats = await statfs(dir)
+  const freeBytes = stats.bavail * stats.bsize
+  if (neededBytes > freeBytes) throw new InsufficientStorageError(neededBytes, freeBytes)
+}
+
+async function writeEntries(
+  zip: ZipFile,
+  entries: Entry[],
+  stagingDir: string,
+  concurrency: number,
+): Promise<ExtractSummary> {
+  const summary: ExtractSummary = { files: 0, directories: 0, bytes: 0 }
+  const madeDirs = new Set<string>()
+  const ensureDir = async (dir: string): Promise<void> => {
+    if (madeDirs.has(dir)) return
+    await mkdir(dir, { recursive: true })
+    madeDirs.add(dir)
+  }
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < entries.length) {
+      const entry = entries[next++]
+      const target = join(stagingDir, entry.fileName)
+      try {
+        if (entry.fileName.endsWith('/')) {
+          await ensureDir(target)
+          summary.directories++
+          continue
+        }
+        await ensureDir(dirname(target))
+        await writeEntry(zip, entry, target)
+      } catch (err) {
+        throw asZipError(err, entry.fileName)
+      }
+      summary.files++
+      summary.bytes += entry.uncompressedSize
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker))
+  return summary
+}
+
+async function writeEntry(zip: ZipFile, entry: Entry, target: string): Promise<void> {
+  let crc = 0
+  const checksum = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      crc = crc32(chunk, crc)
+      callback(null, chunk)
+    },
+  })
+  const mode = (entry.externalFileAttributes >>> 16) & 0o777
+  const source = await zip.openReadStreamPromise(entry)
+  await pipeline(
+    source,
+    checksum,
+    createWriteStream(target, { mode: mode === 0 ? 0o644 : mode | 0o200 }),
+  )
+  if (crc >>> 0 !== entry.crc32 >>> 0) {
+    throw new BadZipError(
+      `ZIP entry '${entry.fileName}' fails its CRC-32 check: the archive is corrupt`,
+    )
+  }
+  const modified = entry.getLastModDate()
+  await utimes(target, modified, modified)
+}
+
+/** Disk-full stays itself; anything else while extracting means the archive is at fault. */
+function asZipError(err: unknown, entryName: string): unknown {
+  if (err instanceof BadZipError) return err
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new InsufficientStorageError(0, 0)
+  return new BadZipError(`ZIP entry '${entryName}' cannot be extracted (${describe(err)})`, err)
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
