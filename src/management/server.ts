@@ -124,7 +124,6 @@ function buildApp(ctx: ApiContext, log: FastifyBaseLogger): FastifyInstance {
     exposeHeadRoutes: false,
     // Uploads of several GiB may take long; a stalled client is caught by the socket.
     requestTimeout: 0,
-    disableRequestLogging: false,
     frameworkErrors: (err, _request, reply) => {
       const detail = `the request URL is malformed (${err.message}): fix its percent-encoding`
       void sendProblem(reply, new ManagementError('ERR_MANAGEMENT_BAD_REQUEST', 400, detail))
