@@ -67,6 +67,8 @@ function blockListSpec(field: BlockListField): HclSpec {
 export function toHclLiteral(value: string | number | boolean): string {
   if (typeof value !== 'string') return String(value)
   // HCL template strings also treat `${` and `%{` as the start of an interpolation.
-  const escaped = JSON.stringify(value).replaceAll('${', '$${').replaceAll('%{', '%%{')
-  return escaped
+  // A function replacer, since `$$` in a replacement string means one `$`.
+  return JSON.stringify(value)
+    .replaceAll('${', () => '$${')
+    .replaceAll('%{', () => '%%{')
 }
