@@ -177,7 +177,17 @@ export class SiteHostClient extends EventEmitter {
 
   /** Stops the whole site: intake first, then draining for up to `timeoutMs`, then kill and exit. */
   async shutdown(timeoutMs: number): Promise<void> {
-    await this.#request({ op: 'shutdown', timeoutMs })
+    const closed = new Promise<void>((resolve) => {
+      if (this.#isClosed) resolve()
+      else this.once('close', resolve)
+    })
+    try {
+      await this.#request({ op: 'shutdown', timeoutMs })
+    } catch (err) {
+      // The site host closes its control connections as its last act.
+      if ((err as WebhostError).code !== 'ERR_WEBHOST_CONTROL_CLOSED') throw err
+    }
+    await closed
   }
 
   /** Receives the site host's events from now on. */

@@ -29,7 +29,10 @@ export type HostToWorker =
       /** The bytes the site host already read from the socket, base64. */
       head: string
     }
+  /** Overlapped recycle: finish what you have, keep idle connections to their keep-alive timeout. */
   | { type: 'drain' }
+  /** Pool stop: close idle connections now, finish in-flight requests, exit. */
+  | { type: 'stop' }
 
 /** Worker -> site host. */
 export type WorkerToHost = { type: 'ready' } | { type: 'idle' } | { type: 'drained' }

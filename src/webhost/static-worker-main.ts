@@ -1,0 +1,185 @@
+/**
+ * The static worker process (the w3wp role for static applications). The
+ * site host hands it accepted connections together with the bytes it read
+ * to route them; from then on the connection is the worker's, so no proxy
+ * hop is paid per request. A request on such a connection that belongs to
+ * another pool is forwarded to the site host's internal socket, which hands
+ * it to that pool like a new connection.
+ *
+ * Configuration comes as JSON in NOMAD_IIS_WORKER_CONFIG (removed from the
+ * environment before any application code could see it). For benchmarks,
+ * NOMAD_IIS_DIRECT_PORT makes it also listen on 127.0.0.1 at that port.
+ *
+ * @module
+ */
+import { createServer, request } from 'node:http'
+import { isHostAccepted, stripPort, targetPath } from './request-head.js'
+import { Router } from './router.js'
+import { sendStatus, StaticHandler } from './static-handler.js'
+import { hasHiddenSegment, normalizeUrlPath } from './url-path.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import type { HostToWorker, WorkerConfig, WorkerToHost } from './site-host-messages.js'
+
+const config = JSON.parse(process.env.NOMAD_IIS_WORKER_CONFIG ?? 'null') as WorkerConfig
+delete process.env.NOMAD_IIS_WORKER_CONFIG
+const router = new Router(config.site)
+const handler = new StaticHandler()
+/** Which listener each handed-over socket came in on; direct sockets have none. */
+const listenerOf = new WeakMap<Socket, string>()
+/**
+ * Every open connection and whether it is between requests ('idle'), so that
+ * a stop can close idle ones without cutting a request; 'fresh' ones have not
+ * sent (or finished sending) their first request yet.
+ */
+const connections = new Map<Socket, 'fresh' | 'busy' | 'idle'>()
+let lastActivityMs = Date.now()
+let isDraining = false
+/** Set by a pool stop: idle connections are closed rather than left to their keep-alive timeout. */
+let isClosingIdle = false
+
+const server = createServer({ keepAliveTimeout: 5000 }, onRequest)
+server.on('connection', (socket: Socket) => {
+  connections.set(socket, 'fresh')
+  socket.once('close', () => {
+    connections.delete(socket)
+    lastActivityMs = Date.now()
+    if (isDraining && connections.size === 0) exitDrained()
+  })
+})
+server.on('clientError', (_err, socket: Socket) => {
+  if (socket.writable)
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+  else socket.destroy()
+})
+
+process.on('message', (message: HostToWorker, socket?: Socket) => {
+  if (message.type === 'conn' && socket !== undefined) {
+    acceptHandedSocket(socket, message.listener, message.head)
+  } else if (message.type === 'drain') {
+    startDraining(false)
+  } else if (message.type === 'stop') {
+    startDraining(true)
+  }
+})
+process.on('disconnect', () => process.exit(0))
+
+const directPort = Number(process.env.NOMAD_IIS_DIRECT_PORT ?? '0')
+if (directPort > 0) server.listen(directPort, '127.0.0.1', announceReady)
+else announceReady()
+startIdleWatch()
+
+function announceReady(): void {
+  send({ type: 'ready' })
+}
+
+function acceptHandedSocket(socket: Socket, listener: string, head: string): void {
+  lastActivityMs = Date.now()
+  listenerOf.set(socket, listener)
+  // Put back what the site host read, then let Node's HTTP parser take the socket.
+  if (head.length > 0) socket.unshift(Buffer.from(head, 'base64'))
+  server.emit('connection', socket)
+}
+
+function onRequest(req: IncomingMessage, res: ServerResponse): void {
+  lastActivityMs = Date.now()
+  const socket = req.socket
+  connections.set(socket, 'busy')
+  res.once('finish', () => {
+    if (!connections.has(socket)) return
+    connections.set(socket, 'idle')
+    if (isClosingIdle) socket.destroy()
+  })
+  if (isDraining) res.shouldKeepAlive = false
+  const target = req.url ?? '/'
+  const rawPath = targetPath(target)
+  const queryIndex = target.indexOf('?')
+  const query = queryIndex === -1 ? '' : target.slice(queryIndex)
+  const listener = listenerOf.get(req.socket)
+  if (listener !== undefined && listener !== 'internal') {
+    const host = req.headers.host === undefined ? null : stripPort(req.headers.host.toLowerCase())
+    if (!isHostAccepted(host, config.listeners[listener] ?? [null])) {
+      sendInvalidHostname(res)
+      return
+    }
+  }
+  const normalized = normalizeUrlPath(rawPath)
+  if (!normalized.ok) {
+    sendStatus(res, 400)
+    return
+  }
+  if (hasHiddenSegment(normalized.path)) {
+    sendStatus(res, 404)
+    return
+  }
+  const route = router.route(normalized.path)
+  if (route === null) {
+    sendStatus(res, 404)
+    return
+  }
+  if (route.pool !== config.pool) {
+    forwardToSiteHost(req, res)
+    return
+  }
+  handler.serve(req, res, route, rawPath, query)
+}
+
+/** HTTP.sys answers a Host no binding accepts with this 400. */
+function sendInvalidHostname(res: ServerResponse): void {
+  const body = 'Bad Request - Invalid Hostname\n'
+  res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length })
+  res.end(body)
+}
+
+/** Another pool's request on a kept-alive connection: the site host routes it afresh. */
+function forwardToSiteHost(req: IncomingMessage, res: ServerResponse): void {
+  const upstream = request({
+    socketPath: config.internalSocketPath,
+    method: req.method,
+    path: req.url,
+    headers: req.headers,
+    agent: false,
+  })
+  upstream.on('response', (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers)
+    answer.pipe(res)
+  })
+  // A pool answering at TCP level drops the connection; so does the client's.
+  upstream.on('error', () => req.socket.destroy())
+  req.pipe(upstream)
+}
+
+/**
+ * Stop taking new requests on kept-alive connections; exit once the last one
+ * closed. A recycle leaves idle connections to their keep-alive timeout,
+ * which clients know from the Keep-Alive header, so none of them races a
+ * close; a stop closes them at once.
+ */
+function startDraining(isStop: boolean): void {
+  isDraining = true
+  isClosingIdle = isStop
+  if (isStop) {
+    for (const [socket, state] of connections) if (state === 'idle') socket.destroy()
+  }
+  if (connections.size === 0) exitDrained()
+}
+
+function exitDrained(): void {
+  send({ type: 'drained' })
+  process.exit(0)
+}
+
+/** Tells the site host when nothing happened for the pool's idle timeout. */
+function startIdleWatch(): void {
+  if (config.idleTimeoutMs <= 0) return
+  const everyMs = Math.max(250, Math.min(config.idleTimeoutMs / 4, 10_000))
+  const timer = setInterval(() => {
+    if (connections.size === 0 && Date.now() - lastActivityMs >= config.idleTimeoutMs)
+      send({ type: 'idle' })
+  }, everyMs)
+  timer.unref()
+}
+
+function send(message: WorkerToHost): void {
+  if (process.connected) process.send?.(message)
+}
