@@ -1,0 +1,62 @@
+/**
+ * The logmon role of a Nomad client on Linux: a task's stdout and stderr
+ * paths are FIFOs in `<alloc>/alloc/logs/.<task>.<stream>.fifo`, and
+ * whatever the driver writes into them is copied into
+ * `<alloc>/alloc/logs/<task>.<stream>.0`.
+ *
+ * The FIFO is opened read-write and non-blocking: holding a write end
+ * ourselves means the reader never sees end-of-file when the plugin closes
+ * and reopens its end (as it does after a restart), and opening never waits
+ * for a writer.
+ *
+ * @module
+ */
+import { execFile } from 'node:child_process'
+import { constants, createWriteStream, openSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { Socket } from 'node:net'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import type { WriteStream } from 'node:fs'
+
+const execFileAsync = promisify(execFile)
+
+export type LogStream = 'stdout' | 'stderr'
+
+export class LogFifo {
+  /** The FIFO the driver writes into (TaskConfig.stdout_path / stderr_path). */
+  readonly fifoPath: string
+  /** The file the copy lands in. */
+  readonly logPath: string
+  #reader: Socket | null = null
+  #file: WriteStream | null = null
+
+  constructor(logsDir: string, taskName: string, stream: LogStream) {
+    this.fifoPath = join(logsDir, `.${taskName}.${stream}.fifo`)
+    this.logPath = join(logsDir, `${taskName}.${stream}.0`)
+  }
+
+  /** Creates the FIFO with the system's mkfifo and starts copying. */
+  async open(): Promise<void> {
+    await execFileAsync('mkfifo', ['-m', '600', this.fifoPath])
+    const fd = openSync(this.fifoPath, constants.O_RDWR | constants.O_NONBLOCK)
+    this.#file = createWriteStream(this.logPath, { flags: 'a' })
+    this.#reader = new Socket({ fd, readable: true, writable: false })
+    this.#reader.on('error', () => this.#reader?.destroy())
+    this.#reader.pipe(this.#file)
+  }
+
+  /** Stops copying, flushes the log file and removes the FIFO; idempotent. */
+  async close(): Promise<void> {
+    const reader = this.#reader
+    const file = this.#file
+    this.#reader = null
+    this.#file = null
+    if (reader !== null) {
+      reader.unpipe()
+      reader.destroy()
+    }
+    if (file !== null) await new Promise<void>((resolve) => file.end(resolve))
+    await rm(this.fifoPath, { force: true })
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * {@link DriverPlugin} over the real plugin protocol: launches the plugin
+ * executable as a Nomad client does (plugin-client.ts) and maps the wire
+ * messages to the runner's small types.
+ *
+ * @module
+ */
+import { launchPlugin } from './plugin-client.js'
+import type { Message, PluginClient, PluginLogger } from './plugin-client.js'
+import { pluginError } from './errors.js'
+import type { HclSpec } from './hcldec.js'
+import type {
+  DriverEvent,
+  DriverPlugin,
+  TaskExit,
+  TaskUsageSample,
+  WireTaskConfig,
+} from './driver-plugin.js'
+
+export interface PluginLaunch {
+  /** `node` itself; the plugin is started as `<node> <main.js> ...args`. */
+  nodePath: string
+  mainPath: string
+  args: string[]
+  env: NodeJS.ProcessEnv
+  log: PluginLogger
+}
+
+/**
+ * Starts the plugin, then the sequence a client runs on a long-lived
+ * instance before any task: SetConfig comes later (it needs the spec).
+ *
+ * @throws RunnerError `ERR_RUNNER_PLUGIN` when it does not start or its
+ *   handshake is wrong.
+ */
+export async function connectDriverPlugin(launch: PluginLaunch): Promise<PluginConnection> {
+  const client = await launchPlugin({
+    executable: launch.nodePath,
+    args: [launch.mainPath, ...launch.args],
+    env: launch.env,
+    log: launch.log,
+  }).catch((err: unknown) => {
+    throw pluginError(`the driver plugin did not start: ${messageOf(err)}`, err)
+  })
+  client.streamStdio().on('error', () => {})
+  return new PluginConnection(client)
+}
+
+export class PluginConnection implements DriverPlugin {
+  readonly #client: PluginClient
+
+  constructor(client: PluginClient) {
+    this.#client = client
+  }
+
+  get pid(): number | null {
+    return this.#client.pid
+  }
+
+  configSchema(): Promise<HclSpec | null> {
+    return this.#client.configSchema()
+  }
+
+  async setConfig(msgpackConfig: Uint8Array): Promise<void> {
+    await this.#client.setConfig(msgpackConfig)
+    await this.#client.init()
+  }
+
+  async taskConfigSchema(): Promise<HclSpec> {
+    const spec = await this.#client.taskConfigSchema()
+    await this.#client.capabilities()
+    return spec
+  }
+
+  async startTask(config: WireTaskConfig): Promise<void> {
+    await this.#client.startTask(config as unknown as Message)
+  }
+
+  async waitTask(taskId: string): Promise<TaskExit> {
+    const response = await this.#client.waitTask(taskId)
+    const result = (response.result ?? {}) as Message
+    return {
+      exitCode: Number(result.exit_code ?? 0),
+      signal: Number(result.signal ?? 0),
+      isOomKilled: result.oom_killed === true,
+      err: String(response.err ?? ''),
+    }
+  }
+
+  stopTask(taskId: string, timeoutMs: number, signal: string): Promise<void> {
+    return this.#client.stopTask(taskId, timeoutMs, signal)
+  }
+
+  destroyTask(taskId: string, isForced: boolean): Promise<void> {
+    return this.#client.destroyTask(taskId, isForced)
+  }
+
+  watchStats(taskId: string, intervalMs: number, onSample: (s: TaskUsageSample) => void) {
+    const stream = this.#client.taskStats(taskId, intervalMs)
+    stream.on('data', (message: Message) => onSample(toUsage(message)))
+    stream.on('error', () => {})
+    return () => stream.cancel()
+  }
+
+  watchEvents(onEvent: (e: DriverEvent) => void) {
+    const stream = this.#client.taskEvents()
+    stream.on('data', (message: Message) => onEvent(toEvent(message)))
+    stream.on('error', () => {})
+    return () => stream.cancel()
+  }
+
+  async shutdown(): Promise<void> {
+    await this.#client.shutdown()
+  }
+}
+
+function toUsage(message: Message): TaskUsageSample {
+  const usage = (message.stats?.agg_resource_usage ?? {}) as Message
+  return {
+    rssBytes: Number(usage.memory_stats?.rss ?? 0),
+    cpuPercent: Number(usage.cpu_stats?.percent ?? 0),
+  }
+}
+
+function toEvent(message: Message): DriverEvent {
+  const seconds = Number(message.timestamp?.seconds ?? 0)
+  const nanos = Number(message.timestamp?.nanos ?? 0)
+  return {
+    taskId: String(message.task_id ?? ''),
+    allocId: String(message.alloc_id ?? ''),
+    taskName: String(message.task_name ?? ''),
+    at: new Date(seconds * 1000 + Math.floor(nanos / 1e6)),
+    message: String(message.message ?? ''),
+    annotations: (message.annotations ?? {}) as Record<string, string>,
+  }
+}
+
+/** The plugin's own words from a gRPC error (`details`), else the message. */
+export function messageOf(err: unknown): string {
+  if (
+    typeof err === 'object' &&
+    err !== null &&
+    'details' in err &&
+    typeof err.details === 'string'
+  ) {
+    return err.details
+  }
+  return err instanceof Error ? err.message : String(err)
+}
