@@ -265,6 +265,13 @@ function toApplication(block: DecodedObject, index: number): ApplicationSettings
     path: (vdir.path as string).trim(),
     where: `${where} > virtual_directory #${vdirIndex + 1}`,
   }))
+  for (const vdir of virtualDirectories) {
+    if (vdir.alias !== '/') continue
+    throw new DriverError(
+      'ERR_DRIVER_INVALID_VALUE',
+      `"alias" in ${vdir.where} names no path: give the URL path below the application, e.g. alias = "docs"`,
+    )
+  }
   checkUniqueAliases(virtualDirectories, 'virtual directory')
 
   return {
