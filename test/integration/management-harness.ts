@@ -1,36 +1,37 @@
 /**
- * Shared set-up of the Management API tests: a task directory laid out as
- * Nomad does in a temp folder, a driver behind it, and the API started
- * in-process on 127.0.0.1 port 0. Every resource is released by `close()`.
+ * Shared set-up of the Management API tests: a real Driver from src/driver
+ * starting a real site host for one task whose alloc dir is laid out as
+ * Nomad does in a temp folder, and the API started in-process on
+ * 127.0.0.1 port 0. `close()` stops the task and the API and removes
+ * every temp file.
  *
  * @module
  */
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { once } from 'node:events'
 import pino from 'pino'
-import type {
-  DriverApi,
-  DriverConfig,
-  HostResources,
-  TaskHandleView,
-} from '../../src/driver/types.js'
-import type { PoolStatus } from '../../src/webhost/control-protocol.js'
+import { Driver, parseDriverConfig } from '../../src/driver/index.js'
+import type { DriverConfig, TaskConfig } from '../../src/driver/types.js'
 import { startManagementApi } from '../../src/management/server.js'
 import type { ManagementApi, ManagementApiOptions } from '../../src/management/server.js'
 
 export const ALLOC_ID = 'e4c0ee58-2e27-2cd6-7ca5-6ef1ed036aad'
 export const TASK_NAME = 'app'
+export const INDEX_HTML = '<html><body><h1>hello from the task</h1></body></html>'
 
 export interface Harness {
+  /** `http://127.0.0.1:<port>` of the API. */
   base: string
+  /** `<base>/api/v1/allocs/<allocId>/<task>`. */
+  taskUrl: string
   api: ManagementApi
+  driver: Driver
+  task: TaskConfig
   taskDir: string
   tempDir: string
-  driver: DriverApi
   close(): Promise<void>
 }
 
@@ -39,206 +40,147 @@ export interface HarnessOptions {
   jwtSecret?: string
   limits?: ManagementApiOptions['limits']
   driverConfig?: Partial<DriverConfig>
+  /** Pool start mode; AlwaysRunning gives a worker at once. Default OnDemand. */
+  startMode?: 'OnDemand' | 'AlwaysRunning'
 }
 
-export function driverConfigFor(
-  tempDir: string,
-  overrides: Partial<DriverConfig> = {},
-): DriverConfig {
-  return {
-    isEnabled: true,
-    fingerprintIntervalMs: 30_000,
-    directorySecurity: false,
-    allowedTargetWebsites: [],
-    allowedAppPoolIdentities: [],
-    allowedAppPoolUsers: [],
-    placeholderAppPath: null,
-    procdump: { binaryPath: '/usr/bin/procdump', acceptEula: true },
-    stateDir: join(tempDir, 'state'),
-    chromiumPath: '/usr/bin/chromium',
-    ...overrides,
-  }
-}
-
-/** Starts the API over a task directory with an index page in `local/`. */
+/** Starts a task with the index page in `local/`, then the API over it. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const tempDir = await mkdtemp(join(tmpdir(), 'nomad-iis-mgmt-'))
-  const allocDir = join(tempDir, 'alloc')
-  const taskDir = join(allocDir, TASK_NAME)
-  for (const sub of ['local', 'secrets', 'tmp', 'private'])
-    await mkdir(join(taskDir, sub), { recursive: true })
-  await writeFile(join(taskDir, 'local', 'index.html'), '<html><body><h1>hello</h1></body></html>')
-  const driver = new SiteDouble(taskDir)
-  await driver.startPools()
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
-  const api = await startManagementApi({
-    driver,
-    port: 0,
-    address: '127.0.0.1',
-    apiKey: options.apiKey,
-    jwtSecret: options.jwtSecret,
-    log,
-    driverConfig: driverConfigFor(tempDir, options.driverConfig),
-    limits: options.limits,
-  })
+  const driverConfig: DriverConfig = {
+    ...parseDriverConfig({}),
+    stateDir: join(tempDir, 'state'),
+    procdump: { binaryPath: '/usr/bin/procdump', acceptEula: true },
+    chromiumPath: '/usr/bin/chromium',
+    ...options.driverConfig,
+  }
+  const driver = new Driver({ logger: log, config: driverConfig })
+  const task = await layOutTask(tempDir, options.startMode ?? 'OnDemand')
+  let api: ManagementApi | null = null
+  try {
+    await driver.startTask(task)
+    api = await startManagementApi({
+      driver,
+      port: 0,
+      address: '127.0.0.1',
+      apiKey: options.apiKey,
+      jwtSecret: options.jwtSecret,
+      log,
+      driverConfig,
+      limits: options.limits,
+    })
+  } catch (err) {
+    await stopAll(driver, task, null, tempDir)
+    throw err
+  }
+  const base = `http://127.0.0.1:${api.port}`
   return {
-    base: `http://127.0.0.1:${api.port}`,
+    base,
+    taskUrl: `${base}/api/v1/allocs/${ALLOC_ID}/${TASK_NAME}`,
     api,
-    taskDir,
-    tempDir,
     driver,
-    close: async () => {
-      await api.close()
-      await driver.close()
-      await rm(tempDir, { recursive: true, force: true })
-    },
+    task,
+    taskDir: join(task.allocDir, TASK_NAME),
+    tempDir,
+    close: () => stopAll(driver, task, api, tempDir),
   }
 }
 
-const WORKER_SOURCE = `
-const http = require('node:http'), fs = require('node:fs'), path = require('node:path')
-const root = process.argv[1]
-const server = http.createServer((req, res) => {
-  const file = path.join(root, decodeURIComponent(req.url.split('?')[0]).replace(/\\/$/, '/index.html'))
-  fs.readFile(file, (err, data) => {
-    if (err) { res.writeHead(404, { 'content-type': 'text/html' }); res.end('<h1>not found</h1>'); return }
-    res.writeHead(200, { 'content-type': 'text/html' }); res.end(data)
+async function layOutTask(tempDir: string, startMode: string): Promise<TaskConfig> {
+  const allocDir = join(tempDir, 'alloc')
+  const taskDir = join(allocDir, TASK_NAME)
+  for (const sub of ['local', 'secrets', 'tmp', 'private']) {
+    await mkdir(join(taskDir, sub), { recursive: true })
+  }
+  await mkdir(join(allocDir, 'alloc', 'logs'), { recursive: true })
+  await writeFile(join(taskDir, 'local', 'index.html'), INDEX_HTML)
+  const port = await freePort()
+  return {
+    id: `${ALLOC_ID}/${TASK_NAME}/0a1b2c3d`,
+    name: TASK_NAME,
+    driverConfig: {
+      applications: [{ path: 'local' }],
+      bindings: [{ type: 'http', port: 'http', ip_address: '127.0.0.1' }],
+      applicationPools: [{ name: 'default', start_mode: startMode }],
+    },
+    env: {},
+    allocDir,
+    stdoutPath: join(allocDir, 'alloc', 'logs', `${TASK_NAME}.stdout.0`),
+    stderrPath: join(allocDir, 'alloc', 'logs', `${TASK_NAME}.stderr.0`),
+    taskGroupName: 'web',
+    jobName: 'static-sample-app',
+    jobId: 'static-sample-app',
+    allocId: ALLOC_ID,
+    namespace: 'default',
+    ports: [{ label: 'http', value: port, to: 0 }],
+    networkIp: '127.0.0.1',
+    memoryMb: 256,
+    cpuShares: 100,
+  }
+}
+
+async function stopAll(
+  driver: Driver,
+  task: TaskConfig,
+  api: ManagementApi | null,
+  tempDir: string,
+): Promise<void> {
+  await api?.close()
+  await driver.stopTask(task.id, 5000, 'SIGTERM').catch(() => undefined)
+  await driver.destroyTask(task.id, true).catch(() => undefined)
+  await driver.close()
+  await rm(tempDir, { recursive: true, force: true })
+}
+
+/** A loopback port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
   })
-})
-server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'))
-`
+}
 
-/**
- * A stand-in for the driver core, used while src/driver's Driver is not
- * there: one pool whose worker is a real node process serving
- * `<taskDir>/local` over loopback HTTP, so screenshots and dumps hit a real
- * process.
- */
-export class SiteDouble implements DriverApi {
-  readonly view: TaskHandleView
-  #worker: ChildProcess | null = null
-  #state: PoolStatus['state'] = 'Stopped'
-  readonly calls: string[] = []
+export interface ToolResult {
+  code: number
+  stdout: string
+  stderr: string
+}
 
-  constructor(taskDir: string) {
-    this.view = {
-      taskId: `${ALLOC_ID}/${TASK_NAME}/0a1b2c3d`,
-      allocId: ALLOC_ID,
-      taskName: TASK_NAME,
-      taskGroupName: 'web',
-      jobId: 'static-sample-app',
-      jobName: 'static-sample-app',
-      namespace: 'default',
-      taskDir,
-      siteName: `nomad-${ALLOC_ID}-${TASK_NAME}`,
-      poolNames: [`nomad-${ALLOC_ID}-${TASK_NAME}`],
-      isRecovered: false,
-      siteUrl: null,
-    }
-  }
-
-  findTask(allocId: string, taskName: string): TaskHandleView | undefined {
-    return allocId === this.view.allocId && taskName === this.view.taskName ? this.view : undefined
-  }
-
-  listTasks(): TaskHandleView[] {
-    return [this.view]
-  }
-
-  async poolStatus(): Promise<PoolStatus[]> {
-    const workers =
-      this.#worker?.pid === undefined
-        ? []
-        : [{ pid: this.#worker.pid, kind: 'static' as const, application: null, startedAt: '' }]
-    return [
-      {
-        key: 'default',
-        name: this.view.poolNames[0],
-        state: this.#state,
-        workers,
-        lastError: null,
+/** Runs a command line tool (curl, zip, unzip, python3) and collects its output. */
+export function run(
+  file: string,
+  args: string[],
+  options: { cwd?: string } = {},
+): Promise<ToolResult> {
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      args,
+      { cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) })
       },
-    ]
-  }
+    )
+  })
+}
 
-  async startPools(): Promise<PoolStatus[]> {
-    this.calls.push('start')
-    if (this.#worker === null) {
-      const worker = spawn(
-        process.execPath,
-        ['-e', WORKER_SOURCE, join(this.view.taskDir, 'local')],
-        {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      )
-      this.#worker = worker
-      const [chunk] = (await once(worker.stdout!, 'data')) as [Buffer]
-      ;(this.view as { siteUrl: string | null }).siteUrl =
-        `http://127.0.0.1:${chunk.toString().trim()}/`
-    }
-    this.#state = 'Started'
-    return this.poolStatus()
-  }
-
-  async stopPools(): Promise<PoolStatus[]> {
-    this.calls.push('stop')
-    const worker = this.#worker
-    this.#worker = null
-    if (worker !== null && worker.exitCode === null) {
-      const exited = once(worker, 'exit')
-      worker.kill('SIGTERM')
-      await exited
-    }
-    this.#state = 'Stopped'
-    return this.poolStatus()
-  }
-
-  async recyclePools(): Promise<PoolStatus[]> {
-    this.calls.push('recycle')
-    await this.stopPools()
-    return this.startPools()
-  }
-
-  async listHostResources(): Promise<HostResources> {
-    return {
-      sites: [this.view.siteName, 'nomad-gone-app'],
-      pools: [...this.view.poolNames, 'DefaultAppPool'],
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.stopPools()
-  }
-
-  setConfig(): void {}
-  checkHealth(): Promise<string | null> {
-    return Promise.resolve(null)
-  }
-  startTask(): never {
-    throw new Error('not used by the management tests')
-  }
-  recoverTask(): never {
-    throw new Error('not used by the management tests')
-  }
-  waitTask(): never {
-    throw new Error('not used by the management tests')
-  }
-  stopTask(): never {
-    throw new Error('not used by the management tests')
-  }
-  destroyTask(): never {
-    throw new Error('not used by the management tests')
-  }
-  inspectTask(): never {
-    throw new Error('not used by the management tests')
-  }
-  taskStats(): never {
-    throw new Error('not used by the management tests')
-  }
-  signalTask(): never {
-    throw new Error('not used by the management tests')
-  }
-  onEvent(): () => void {
-    return () => undefined
+/** curl with `-s`, printing the status code last on its own line. */
+export async function curl(
+  args: string[],
+  options: { cwd?: string } = {},
+): Promise<{ status: number; body: string; code: number }> {
+  const result = await run('curl', ['-s', '-w', '\n%{http_code}', ...args], options)
+  const cut = result.stdout.lastIndexOf('\n')
+  return {
+    status: Number(result.stdout.slice(cut + 1)),
+    body: result.stdout.slice(0, cut),
+    code: result.code,
   }
 }
