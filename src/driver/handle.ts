@@ -237,7 +237,9 @@ export class TaskHandle {
       allocId: this.state.allocId,
       taskName: this.state.taskName,
       at: new Date(event.at),
-      message: event.message || event.event,
+      message: event.pool
+        ? `${event.message || event.event}: ${event.pool}`
+        : event.message || event.event,
       annotations: {
         kind: event.event,
         site: event.site,

@@ -50,6 +50,14 @@ test('a task started from a decoded config serves, reports stats, recycles and s
   await fx.driver.signalTask(task.id, 'RECYCLE')
   assert.ok(fx.events.some((e) => e.message === 'application pools recycled'))
   assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 200)
+  await waitFor(() => fx.events.some((e) => e.annotations.kind === 'poolRecycled'))
+
+  const [recycled] = await fx.driver.poolStatus(task.id)
+  const workerPid = recycled!.workers[0]!.pid
+  fx.pids.add(workerPid)
+  process.kill(workerPid, 'SIGKILL')
+  await waitFor(() => fx.events.some((e) => e.annotations.kind === 'workerCrashed'))
+  assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 200)
 
   await assert.rejects(fx.driver.signalTask(task.id, 'SIGUSR1'), (err: unknown) =>
     isDriverError(err, 'ERR_DRIVER_UNSUPPORTED_SIGNAL'),
