@@ -10,7 +10,7 @@
  * @module
  */
 import { createReadStream } from 'node:fs'
-import { lstat, opendir, realpath } from 'node:fs/promises'
+import { lstat, readdir, realpath } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -42,10 +42,11 @@ async function addTree(
   prefix: string,
   options: FolderZipOptions,
 ): Promise<void> {
-  const handle = await opendir(dir)
-  for await (const dirent of handle) {
-    const absolute = join(dir, dirent.name)
-    const name = prefix + dirent.name
+  // Sorted, so the same folder always gives the same archive.
+  const names = (await readdir(dir)).sort()
+  for (const entryName of names) {
+    const absolute = join(dir, entryName)
+    const name = prefix + entryName
     const stats = await statEntry(absolute, name, options)
     if (stats === null) continue
     if (stats.isDirectory()) {
