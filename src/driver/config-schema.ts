@@ -26,6 +26,8 @@ export interface AttrField {
   isDuration?: boolean
   /** Accepted for compatibility, has no effect on Linux, named in a warning. */
   isWindowsOnly?: boolean
+  /** For the docs: what the option does here when that is not simply "used". */
+  here?: string
   doc: string
 }
 
@@ -38,6 +40,8 @@ export interface BlockListField {
   maxItems: number
   nested: ObjectDef
   isWindowsOnly?: boolean
+  /** For the docs: what the block does here when that is not simply "used". */
+  here?: string
   doc: string
 }
 
@@ -267,6 +271,7 @@ const BINDING_OBJECT: ObjectDef = {
     minItems: 0,
     maxItems: 1,
     nested: CERTIFICATE_OBJECT,
+    here: 'accepted; https bindings are refused for now',
     doc: 'Certificate of an https binding.',
   },
 }
@@ -280,6 +285,7 @@ export const TASK_CONFIG_DEF: ObjectDef = {
   target_website: {
     kind: 'attr',
     type: 'string',
+    here: 'refused with an error',
     doc: 'Add the applications to an existing website. Refused here: every site belongs to a task.',
   },
   applicationPools: {
