@@ -17,6 +17,9 @@ import type {
   WireTaskConfig,
 } from './driver-plugin.js'
 
+/** Plugin log lines kept to explain a failed start. */
+const RECENT_LINES = 8
+
 export interface PluginLaunch {
   /** `node` itself; the plugin is started as `<node> <main.js> ...args`. */
   nodePath: string
@@ -34,13 +37,15 @@ export interface PluginLaunch {
  *   handshake is wrong.
  */
 export async function connectDriverPlugin(launch: PluginLaunch): Promise<PluginConnection> {
+  const recent: string[] = []
   const client = await launchPlugin({
     executable: launch.nodePath,
     args: [launch.mainPath, ...launch.args],
     env: launch.env,
-    log: launch.log,
+    log: rememberingLogger(launch.log, recent),
   }).catch((err: unknown) => {
-    throw pluginError(`the driver plugin did not start: ${messageOf(err)}`, err)
+    const tail = recent.length === 0 ? '' : `; its last words:\n  ${recent.join('\n  ')}`
+    throw pluginError(`the driver plugin did not start: ${messageOf(err)}${tail}`, err)
   })
   client.streamStdio().on('error', () => {})
   return new PluginConnection(client)
@@ -111,6 +116,25 @@ export class PluginConnection implements DriverPlugin {
 
   async shutdown(): Promise<void> {
     await this.#client.shutdown()
+  }
+}
+
+/** Passes every line on and keeps the last few, to explain a plugin that dies at start. */
+function rememberingLogger(log: PluginLogger, recent: string[]): PluginLogger {
+  const keep =
+    (level: keyof PluginLogger) =>
+    (obj: object, msg?: string): void => {
+      const line = msg ?? ('@message' in obj ? String(obj['@message']) : JSON.stringify(obj))
+      recent.push(line)
+      if (recent.length > RECENT_LINES) recent.shift()
+      log[level](obj, msg)
+    }
+  return {
+    trace: keep('trace'),
+    debug: keep('debug'),
+    info: keep('info'),
+    warn: keep('warn'),
+    error: keep('error'),
   }
 }
 
