@@ -1,0 +1,332 @@
+/**
+ * Uploads that must lose nothing: ZIPs made by Python's zipfile (backslash
+ * names, zip-slip entries), by `zip` (symlinks, ZIP64), corrupt ones, ones
+ * over a limit, a client killed midway and two uploads at once. Whatever
+ * fails leaves the target exactly as it was. PUT stops the pools around
+ * the swap and restores them; PATCH leaves them running.
+ */
+import { after, before, beforeEach, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { curl, run, startHarness } from './management-harness.js'
+import type { Harness } from './management-harness.js'
+import type { TaskEvent } from '../../src/driver/types.js'
+
+const KEY = ['-H', 'X-Api-Key: 12345']
+const ZIP = ['-H', 'Content-Type: application/zip']
+
+describe('uploads', () => {
+  let h: Harness
+  let work: string
+  let target: string
+  before(async () => {
+    h = await startHarness({
+      apiKey: '12345',
+      limits: { maxBodyBytes: 256 * 1024, maxZipEntries: 50, maxUncompressedBytes: 1024 * 1024 },
+    })
+    work = await mkdtemp(join(tmpdir(), 'nomad-iis-mgmt-up-'))
+    target = join(h.taskDir, 'local', 'site')
+  })
+  after(async () => {
+    await h.close()
+    await rm(work, { recursive: true, force: true })
+  })
+  beforeEach(async () => {
+    await rm(target, { recursive: true, force: true })
+    await mkdir(join(target, 'old'), { recursive: true })
+    await writeFile(join(target, 'index.html'), 'old index')
+    await writeFile(join(target, 'old', 'keep.txt'), 'old file')
+  })
+
+  async function put(
+    zipFile: string,
+    query = '?clean=true',
+  ): Promise<{ status: number; body: string }> {
+    return curl([
+      ...KEY,
+      ...ZIP,
+      '-X',
+      'PUT',
+      '--data-binary',
+      `@${zipFile}`,
+      `${h.taskUrl}/fs/local/site${query}`,
+    ])
+  }
+
+  async function python(name: string, source: string): Promise<string> {
+    const file = join(work, name)
+    const result = await run('python3', ['-c', source, file])
+    assert.equal(result.code, 0, result.stderr)
+    return file
+  }
+
+  test('backslash names from Windows tools become folders', async () => {
+    const zipFile = await python(
+      'backslash.zip',
+      `import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
+    z.writestr('wwwroot\\\\css\\\\site.css', 'body {}')
+    z.writestr('index.html', 'new index')`,
+    )
+
+    const result = await put(zipFile)
+
+    assert.equal(result.status, 200, result.body)
+    assert.equal(await readFile(join(target, 'wwwroot', 'css', 'site.css'), 'utf8'), 'body {}')
+    assert.deepEqual((await readdir(target)).sort(), ['index.html', 'wwwroot'])
+  })
+
+  const refusedZips: Array<[string, string]> = [
+    ['a zip-slip entry', "z.writestr('../evil.txt', 'x')"],
+    ['a backslash zip-slip entry', "z.writestr('..\\\\..\\\\evil.txt', 'x')"],
+    ['an absolute entry', "z.writestr('/tmp/evil.txt', 'x')"],
+    ['a drive letter entry', "z.writestr('C:/evil.txt', 'x')"],
+  ]
+  for (const [title, line] of refusedZips) {
+    test(`${title} fails the whole upload with 422 and changes nothing, clean=true included`, async () => {
+      const zipFile = await python(
+        'slip.zip',
+        `import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    z.writestr('index.html', 'new index')
+    ${line}`,
+      )
+      const before = await snapshot(target)
+
+      const result = await put(zipFile)
+
+      assert.equal(result.status, 422, result.body)
+      assert.deepEqual(await snapshot(target), before)
+      assert.deepEqual(await leftovers(h), [])
+    })
+  }
+
+  test('a symlink entry made by zip -y is refused with 422', async () => {
+    const src = join(work, 'links')
+    await mkdir(src, { recursive: true })
+    await symlink('/etc/passwd', join(src, 'passwd'))
+    await run('zip', ['-qy', '../links.zip', 'passwd'], { cwd: src })
+    const before = await snapshot(target)
+
+    const result = await put(join(work, 'links.zip'))
+
+    assert.equal(result.status, 422)
+    assert.match(JSON.parse(result.body).detail, /symbolic link/)
+    assert.deepEqual(await snapshot(target), before)
+  })
+
+  test('a CRC mismatch is found and nothing changes', async () => {
+    const zipFile = await python(
+      'crc.zip',
+      `import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_STORED) as z:
+    z.writestr('index.html', 'new index, a stored entry')
+data = bytearray(open(sys.argv[1], 'rb').read())
+at = data.find(b'new index')
+data[at] = ord('N')
+open(sys.argv[1], 'wb').write(bytes(data))`,
+    )
+    const before = await snapshot(target)
+
+    const result = await put(zipFile)
+
+    assert.equal(result.status, 422)
+    assert.match(JSON.parse(result.body).detail, /CRC/)
+    assert.deepEqual(await snapshot(target), before)
+  })
+
+  test('a ZIP64 archive made by zip -fz is extracted', async () => {
+    const src = join(work, 'z64')
+    await mkdir(src, { recursive: true })
+    await writeFile(join(src, 'index.html'), 'zip64 index')
+    await run('zip', ['-qfz', '../z64.zip', 'index.html'], { cwd: src })
+
+    const result = await put(join(work, 'z64.zip'), '')
+
+    assert.equal(result.status, 200, result.body)
+    assert.equal(await readFile(join(target, 'index.html'), 'utf8'), 'zip64 index')
+    assert.equal(await readFile(join(target, 'old', 'keep.txt'), 'utf8'), 'old file')
+  })
+
+  test('a body over the limit gets 413, sized or chunked, and nothing changes', async () => {
+    const big = join(work, 'big.bin')
+    await writeFile(big, Buffer.alloc(300 * 1024, 7))
+    const before = await snapshot(target)
+
+    const sized = await curl([
+      ...KEY,
+      '-X',
+      'PUT',
+      '--data-binary',
+      `@${big}`,
+      `${h.taskUrl}/fs/local/site/big.bin`,
+    ])
+    const chunked = await curl([
+      ...KEY,
+      '-X',
+      'PUT',
+      '-H',
+      'Transfer-Encoding: chunked',
+      '--data-binary',
+      `@${big}`,
+      `${h.taskUrl}/fs/local/site/big.bin?clean=true`,
+    ])
+
+    assert.equal(sized.status, 413)
+    assert.equal(chunked.status, 413)
+    assert.deepEqual(await snapshot(target), before)
+    assert.deepEqual(await leftovers(h), [])
+  })
+
+  test('too many entries or too many bytes once expanded are refused with 422', async () => {
+    const many = await python(
+      'many.zip',
+      `import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    for i in range(60): z.writestr(f'f{i}.txt', 'x')`,
+    )
+    const bomb = await python(
+      'bomb.zip',
+      `import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
+    z.writestr('zeros.bin', bytes(2 * 1024 * 1024))`,
+    )
+
+    const tooMany = await put(many)
+    const tooBig = await put(bomb)
+
+    assert.equal(tooMany.status, 422)
+    assert.match(JSON.parse(tooMany.body).detail, /60 entries/)
+    assert.equal(tooBig.status, 422)
+    assert.match(JSON.parse(tooBig.body).detail, /expands to/)
+  })
+
+  test('a client killed midway leaves the target as it was', async () => {
+    const before = await snapshot(target)
+    const socket = connect(h.api.port, '127.0.0.1')
+    await new Promise((resolve) => socket.once('connect', resolve))
+    socket.write(
+      `PUT /api/v1/allocs/${h.task.allocId}/app/fs/local/site?clean=true HTTP/1.1\r\n` +
+        'Host: 127.0.0.1\r\nX-Api-Key: 12345\r\nContent-Type: application/zip\r\n' +
+        'Content-Length: 200000\r\n\r\n',
+    )
+    socket.write(Buffer.alloc(64 * 1024, 1))
+
+    await waitFor(async () => (await leftovers(h)).length === 1)
+    socket.destroy()
+    await waitFor(async () => (await leftovers(h)).length === 0)
+
+    assert.deepEqual(await snapshot(target), before)
+  })
+
+  test('PUT stops the pools around the swap and restores them; PATCH leaves them running', async () => {
+    await fetch(h.driver.findTask(h.task.allocId, 'app')!.siteUrl!)
+    const events: TaskEvent[] = []
+    const unsubscribe = h.driver.onEvent((event) => events.push(event))
+    const zipFile = await python(
+      'app.zip',
+      `import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    z.writestr('index.html', 'put index')`,
+    )
+
+    const putResult = await put(zipFile, '')
+    const eventsAfterPut = events.map((event) => event.annotations.kind)
+    const status = JSON.parse((await curl([...KEY, `${h.taskUrl}/status`])).body)
+    events.length = 0
+    const patch = await curl([
+      ...KEY,
+      ...ZIP,
+      '-X',
+      'PATCH',
+      '--data-binary',
+      `@${zipFile}`,
+      `${h.taskUrl}/fs/local/site`,
+    ])
+    unsubscribe()
+
+    assert.equal(putResult.status, 200)
+    assert.ok(eventsAfterPut.includes('poolStopped'), eventsAfterPut.join(','))
+    assert.ok(eventsAfterPut.includes('poolStarted'), eventsAfterPut.join(','))
+    assert.equal(status.applicationPool.status, 'Started')
+    assert.equal(patch.status, 200)
+    assert.deepEqual(
+      events.map((event) => event.annotations.kind).filter((k) => k.startsWith('pool')),
+      [],
+    )
+  })
+
+  test('a pool that was stopped before a PUT stays stopped', async () => {
+    await curl([...KEY, '-X', 'PUT', `${h.taskUrl}/stop`])
+    const zipFile = await python(
+      'stopped.zip',
+      `import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    z.writestr('index.html', 'while stopped')`,
+    )
+
+    const result = await put(zipFile)
+    const status = JSON.parse((await curl([...KEY, `${h.taskUrl}/status`])).body)
+    await curl([...KEY, '-X', 'PUT', `${h.taskUrl}/start`])
+
+    assert.equal(result.status, 200)
+    assert.equal(status.applicationPool.status, 'Stopped')
+  })
+
+  test('two uploads to the same task at once are serialised, never mixed', async () => {
+    const zipA = await python(
+      'a.zip',
+      `import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    for i in range(40): z.writestr(f'a{i}.txt', 'a' * 1000)`,
+    )
+    const zipB = await python(
+      'b.zip',
+      `import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    for i in range(40): z.writestr(f'b{i}.txt', 'b' * 1000)`,
+    )
+
+    const [a, b] = await Promise.all([put(zipA), put(zipB)])
+    const names = await readdir(target)
+
+    assert.deepEqual([a.status, b.status], [200, 200])
+    assert.equal(names.length, 40)
+    assert.ok(
+      names.every((n) => n.startsWith('a')) || names.every((n) => n.startsWith('b')),
+      names.join(),
+    )
+  })
+})
+
+/** Every path under `dir` with a hash of its content ('dir' for folders). */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const result: Record<string, string> = {}
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name)
+    result[path.slice(dir.length)] = entry.isDirectory()
+      ? 'dir'
+      : createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex')
+  }
+  return result
+}
+
+/** Upload work folders still in the task directory. */
+async function leftovers(h: Harness): Promise<string[]> {
+  const entries = await readdir(h.taskDir, { recursive: true })
+  return entries.filter((entry) => entry.split('/').at(-1)!.startsWith('.nomad-iis-upload-'))
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
