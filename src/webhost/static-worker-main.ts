@@ -17,9 +17,19 @@ import { isHostAccepted, stripPort, targetPath } from './request-head.js'
 import { Router } from './router.js'
 import { sendStatus, StaticHandler } from './static-handler.js'
 import { hasHiddenSegment, normalizeUrlPath } from './url-path.js'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { HostToWorker, WorkerConfig, WorkerToHost } from './site-host-messages.js'
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+])
 
 const config = JSON.parse(process.env.NOMAD_IIS_WORKER_CONFIG ?? 'null') as WorkerConfig
 delete process.env.NOMAD_IIS_WORKER_CONFIG
@@ -137,16 +147,33 @@ function forwardToSiteHost(req: IncomingMessage, res: ServerResponse): void {
     socketPath: config.internalSocketPath,
     method: req.method,
     path: req.url,
-    headers: req.headers,
+    headers: withoutHopByHop(req.headers),
     agent: false,
   })
   upstream.on('response', (answer) => {
-    res.writeHead(answer.statusCode ?? 502, answer.headers)
+    res.writeHead(answer.statusCode ?? 502, withoutHopByHop(answer.headers))
     answer.pipe(res)
   })
   // A pool answering at TCP level drops the connection; so does the client's.
   upstream.on('error', () => req.socket.destroy())
   req.pipe(upstream)
+}
+
+/**
+ * RFC 9110 section 7.6.1: Connection and the fields it names, plus the
+ * well-known hop-by-hop fields, describe one connection and are not
+ * forwarded; the client's connection keeps its own keep-alive state.
+ */
+function withoutHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const named = String(headers.connection ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+  const out: IncomingHttpHeaders = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (HOP_BY_HOP.has(name) || named.includes(name)) continue
+    out[name] = value
+  }
+  return out
 }
 
 /**
