@@ -27,7 +27,8 @@ export const CHROMIUM_ARGS = [
 const VIEWPORT = { width: 1920, height: 1080 }
 
 export interface ScreenshotOptions {
-  chromiumPath: string
+  /** Read at each launch, so a new driver config takes effect. */
+  chromiumPath: () => string
   timeoutMs: number
   concurrency: number
   log: FastifyBaseLogger
@@ -91,7 +92,8 @@ export class ScreenshotService {
   }
 
   async #launch(): Promise<Browser> {
-    const { chromiumPath, log } = this.#options
+    const { log } = this.#options
+    const chromiumPath = this.#options.chromiumPath()
     try {
       await access(chromiumPath, constants.X_OK)
     } catch (err) {

@@ -95,23 +95,26 @@ function buildContext(
     options.driverConfig as unknown as { managementApi?: Partial<ManagementLimits> }
   ).managementApi
   const limits = resolveLimits(fromConfig, options.limits)
-  const driverConfig = options.driverConfig
+  // The plugin may start the API before Nomad's SetConfig arrives: read the
+  // driver's current config when it exposes one, per request.
+  const currentConfig = (): DriverConfig =>
+    (options.driver as { config?: DriverConfig }).config ?? options.driverConfig
   return {
     driver: options.driver,
-    driverConfig,
+    driverConfig: options.driverConfig,
     auth,
     limits,
     log,
     uploads: new TaskQueue(),
     screenshots: new ScreenshotService({
-      chromiumPath: driverConfig.chromiumPath,
+      chromiumPath: () => currentConfig().chromiumPath,
       timeoutMs: limits.screenshotTimeoutMs,
       concurrency: limits.screenshotConcurrency,
       log,
     }),
     procdump: new ProcdumpService(() => ({
-      binaryPath: driverConfig.procdump.binaryPath,
-      acceptEula: driverConfig.procdump.acceptEula,
+      binaryPath: currentConfig().procdump.binaryPath,
+      acceptEula: currentConfig().procdump.acceptEula,
       timeoutMs: limits.procdumpTimeoutMs,
     })),
   }

@@ -30,6 +30,8 @@ export interface Harness {
   api: ManagementApi
   driver: Driver
   task: TaskConfig
+  /** The config object the Driver and the API share; tests may change it. */
+  driverConfig: DriverConfig
   taskDir: string
   tempDir: string
   close(): Promise<void>
@@ -81,14 +83,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     api,
     driver,
     task,
+    driverConfig,
     taskDir: join(task.allocDir, TASK_NAME),
     tempDir,
     close: () => stopAll(driver, task, api, tempDir),
   }
 }
 
-async function layOutTask(tempDir: string, startMode: string): Promise<TaskConfig> {
-  const allocDir = join(tempDir, 'alloc')
+/** Lays out an alloc dir under `tempDir` and returns the task config Nomad would send. */
+export async function layOutTask(
+  tempDir: string,
+  startMode: string,
+  allocId = ALLOC_ID,
+): Promise<TaskConfig> {
+  const allocDir = join(tempDir, allocId === ALLOC_ID ? 'alloc' : `alloc-${allocId}`)
   const taskDir = join(allocDir, TASK_NAME)
   for (const sub of ['local', 'secrets', 'tmp', 'private']) {
     await mkdir(join(taskDir, sub), { recursive: true })
@@ -97,7 +105,7 @@ async function layOutTask(tempDir: string, startMode: string): Promise<TaskConfi
   await writeFile(join(taskDir, 'local', 'index.html'), INDEX_HTML)
   const port = await freePort()
   return {
-    id: `${ALLOC_ID}/${TASK_NAME}/0a1b2c3d`,
+    id: `${allocId}/${TASK_NAME}/0a1b2c3d`,
     name: TASK_NAME,
     driverConfig: {
       applications: [{ path: 'local' }],
@@ -111,7 +119,7 @@ async function layOutTask(tempDir: string, startMode: string): Promise<TaskConfi
     taskGroupName: 'web',
     jobName: 'static-sample-app',
     jobId: 'static-sample-app',
-    allocId: ALLOC_ID,
+    allocId,
     namespace: 'default',
     ports: [{ label: 'http', value: port, to: 0 }],
     networkIp: '127.0.0.1',

@@ -1,0 +1,204 @@
+/**
+ * Lifecycle, screenshots (Chromium through playwright-core), process dumps
+ * (procdump) and the debug endpoint, over a real site host, with the curl
+ * examples of the IIS driver's page run as written.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Driver } from '../../src/driver/index.js'
+import { ALLOC_ID, curl, layOutTask, run, startHarness } from './management-harness.js'
+import type { Harness } from './management-harness.js'
+
+const KEY = ['-H', 'X-Api-Key: 12345']
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+/** ELF e_type of a core file. */
+const ET_CORE = 4
+
+describe('lifecycle, screenshot, procdump and debug', () => {
+  let h: Harness
+  let work: string
+  before(async () => {
+    h = await startHarness({ apiKey: '12345' })
+    work = await mkdtemp(join(tmpdir(), 'nomad-iis-mgmt-tools-'))
+  })
+  after(async () => {
+    await h.close()
+    await rm(work, { recursive: true, force: true })
+  })
+
+  function siteUrl(): string {
+    return h.driver.findTask(ALLOC_ID, 'app')!.siteUrl!
+  }
+
+  async function poolState(): Promise<{ status: string; workerPids: number[] }> {
+    return JSON.parse((await curl([...KEY, `${h.taskUrl}/status`])).body).applicationPool
+  }
+
+  test('stop, start and recycle are idempotent where the contract says so', async () => {
+    const stopped = await curl([...KEY, '-X', 'PUT', `${h.taskUrl}/stop`])
+    const stoppedAgain = await curl([...KEY, '-X', 'PUT', `${h.taskUrl}/stop`])
+    const recycleStopped = await curl([...KEY, '-X', 'PUT', `${h.taskUrl}/recycle`])
+    const started = await curl([...KEY, '-X', 'PUT', `${h.taskUrl}/start`])
+    const startedAgain = await curl([...KEY, '-X', 'PUT', `${h.taskUrl}/start`])
+
+    assert.equal(JSON.parse(stopped.body).applicationPool.status, 'Stopped')
+    assert.equal(stoppedAgain.status, 200)
+    assert.equal(recycleStopped.status, 409)
+    assert.equal(JSON.parse(started.body).defaultApplicationPool.status, 'Started')
+    assert.equal(startedAgain.status, 200)
+  })
+
+  test('recycle replaces the running worker', async () => {
+    await fetch(siteUrl())
+    const before = await poolState()
+
+    const recycled = await curl([...KEY, '-X', 'PUT', `${h.taskUrl}/recycle`])
+    await fetch(siteUrl())
+    const after = await poolState()
+
+    assert.equal(recycled.status, 200)
+    assert.equal(before.workerPids.length, 1)
+    assert.notDeepEqual(after.workerPids, before.workerPids)
+  })
+
+  test('the screenshot example saves a full-page 1920 wide PNG under the contract name', async () => {
+    const result = await run(
+      'bash',
+      [
+        '-c',
+        `curl -X GET -O -D headers.txt \\
+  -H "X-Api-Key: 12345" \\
+  ${h.base}/api/v1/allocs/${ALLOC_ID}/app/screenshot`,
+      ],
+      { cwd: work },
+    )
+
+    assert.equal(result.code, 0, result.stderr)
+    const png = await readFile(join(work, 'screenshot'))
+    assert.deepEqual(png.subarray(0, 8), PNG_SIGNATURE)
+    assert.equal(png.readUInt32BE(16), 1920)
+    assert.ok(png.readUInt32BE(20) >= 1080)
+    const headers = await readFile(join(work, 'headers.txt'), 'utf8')
+    assert.match(headers, /content-type: image\/png/i)
+    assert.match(
+      headers,
+      new RegExp(
+        `filename="screenshot_${ALLOC_ID}_app_\\d{4}-\\d\\d-\\d\\d-\\d\\d-\\d\\d-\\d\\d\\.png"`,
+      ),
+    )
+  })
+
+  test('a screenshot of a missing page photographs the 404 page, and a bad path is 400', async () => {
+    const missing = await run('curl', [
+      '-s',
+      '-o',
+      join(work, 'missing.png'),
+      '-w',
+      '%{http_code}',
+      ...KEY,
+      `${h.taskUrl}/screenshot?path=/nothing-here`,
+    ])
+    const badPaths = await Promise.all(
+      ['http://example.com/', '//example.com/', 'relative'].map((path) =>
+        curl([...KEY, '-G', '--data-urlencode', `path=${path}`, `${h.taskUrl}/screenshot`]),
+      ),
+    )
+
+    assert.equal(missing.stdout, '200')
+    assert.ok((await stat(join(work, 'missing.png'))).size > 1000)
+    assert.deepEqual(
+      badPaths.map((r) => r.status),
+      [400, 400, 400],
+    )
+  })
+
+  test('the procdump example streams a core dump of the worker and deletes it afterwards', async () => {
+    await fetch(siteUrl())
+    const { workerPids } = await poolState()
+
+    const result = await run(
+      'bash',
+      [
+        '-c',
+        `curl -X GET -O -D headers.txt \\
+  -H "X-Api-Key: 12345" \\
+  ${h.base}/api/v1/allocs/${ALLOC_ID}/app/procdump`,
+      ],
+      { cwd: work },
+    )
+
+    assert.equal(result.code, 0, result.stderr)
+    const header = Buffer.alloc(18)
+    const file = await open(join(work, 'procdump'))
+    await file.read(header, 0, 18, 0)
+    await file.close()
+    assert.deepEqual(header.subarray(0, 4), Buffer.from('\x7fELF', 'latin1'))
+    assert.equal(header.readUInt16LE(16), ET_CORE)
+    const headers = await readFile(join(work, 'headers.txt'), 'utf8')
+    assert.match(headers, new RegExp(`filename="procdump_${ALLOC_ID}_app_[-\\d]{19}\\.dmp"`))
+    assert.equal(workerPids.length, 1)
+    await rm(join(work, 'procdump'))
+    const temp = (
+      await run('bash', ['-c', `ls -d ${tmpdir()}/nomad-iis-procdump-* 2>/dev/null | wc -l`])
+    ).stdout
+    assert.equal(temp.trim(), '0')
+  })
+
+  test('procdump answers 404 for an unknown pool, 409 without a worker or EULA, 503 when missing', async () => {
+    const unknown = await curl([...KEY, `${h.taskUrl}/procdump?appPoolName=nope`])
+    await curl([...KEY, '-X', 'PUT', `${h.taskUrl}/stop`])
+    const noWorker = await curl([...KEY, `${h.taskUrl}/procdump`])
+    await curl([...KEY, '-X', 'PUT', `${h.taskUrl}/start`])
+    h.driverConfig.procdump = { binaryPath: '/usr/bin/procdump', acceptEula: false }
+    const noEula = await curl([...KEY, `${h.taskUrl}/procdump`])
+    h.driverConfig.procdump = { binaryPath: join(work, 'no-procdump'), acceptEula: true }
+    const missing = await curl([...KEY, `${h.taskUrl}/procdump`])
+    h.driverConfig.procdump = { binaryPath: '/usr/bin/procdump', acceptEula: true }
+
+    assert.equal(unknown.status, 404)
+    assert.equal(noWorker.status, 409)
+    assert.match(JSON.parse(noWorker.body).detail, /no worker process/)
+    assert.equal(noEula.status, 409)
+    assert.match(JSON.parse(noEula.body).detail, /accept_eula/)
+    assert.equal(missing.status, 503)
+    assert.match(JSON.parse(missing.body).detail, /not installed/)
+  })
+
+  test('debug lists the handle and flags a site no live handle owns as dangling', async (t) => {
+    const other = new Driver({ config: h.driverConfig })
+    const task = await layOutTask(h.tempDir, 'OnDemand', '11111111-2222-3333-4444-555555555555')
+    await other.startTask(task)
+    t.after(async () => {
+      await other.stopTask(task.id, 5000, 'SIGTERM').catch(() => undefined)
+      await other.destroyTask(task.id, true).catch(() => undefined)
+      await other.close()
+    })
+
+    const body = JSON.parse((await curl([...KEY, `${h.base}/api/v1/debug`])).body)
+
+    assert.equal(body.iisHandleCount, 1)
+    assert.equal(body.iisHandles[0].allocId, ALLOC_ID)
+    assert.equal(body.iisHandles[0].appPoolName, `nomad-${ALLOC_ID}-app`)
+    assert.equal(body.danglingIisWebsites, 1)
+    const dangling = body.iisWebsites.find((site: { isDangling: boolean }) => site.isDangling)
+    assert.equal(dangling.name, `nomad-${task.allocId}-app`)
+  })
+})
+
+describe('screenshots without a browser', () => {
+  test('answer 503 naming the missing Chromium', async (t) => {
+    const h = await startHarness({ driverConfig: { chromiumPath: '/nonexistent/chromium' } })
+    t.after(() => h.close())
+
+    const result = await curl([`${h.taskUrl}/screenshot`])
+
+    assert.equal(result.status, 503)
+    assert.match(
+      JSON.parse(result.body).detail,
+      /Chromium is not installed at '\/nonexistent\/chromium'/,
+    )
+  })
+})
