@@ -6,21 +6,21 @@
  *
  * @module
  */
-import { access, mkdir, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { SiteHostClient, WebhostError, readRegistry, startSiteHost } from '../webhost/index.js'
+import { SiteHostClient, readRegistry } from '../webhost/index.js'
 import { removeExitRecord } from '../webhost/registry.js'
 import { parseDriverConfig, parseTaskConfig } from './config.js'
 import { decodeDriverState, encodeDriverState } from './driver-state.js'
 import { DriverError } from './errors.js'
 import { TaskHandle, isSiteHostAlive } from './handle.js'
 import { SILENT_LOGGER } from './logger.js'
-import { BUNDLED_PLACEHOLDER_DIR, ensureApplicationFolder } from './placeholder.js'
-import { buildSiteDefinition, resolveTaskPath } from './site-mapping.js'
+import { BUNDLED_PLACEHOLDER_DIR } from './placeholder.js'
+import { buildSiteDefinition } from './site-mapping.js'
+import { launchSiteHost, prepareApplicationFolders } from './site-launcher.js'
 import { TaskStore } from './task-store.js'
+import { checkHostHealth } from './health.js'
+import { taskEvent, toView } from './task-view.js'
 import type { DriverState } from './driver-state.js'
 import type { DriverLogger } from './logger.js'
-import type { SiteDefinition } from '../webhost/index.js'
 import type {
   DriverApi,
   DriverConfig,
@@ -38,9 +38,6 @@ import type { TaskSettings } from './config.js'
 
 /** The plugin's name as Nomad knows it (`driver = "iis"`). */
 export const DRIVER_NAME = 'iis'
-
-/** Node.js version the site hosts need. */
-const MIN_NODE_VERSION: readonly [number, number] = [20, 10]
 
 /** How long SIGINT/SIGTERM sent with SignalTask let the site drain before it is killed. */
 const SIGNAL_STOP_TIMEOUT_MS = 30_000
@@ -74,19 +71,8 @@ export class Driver implements DriverApi {
   }
 
   /** Why this host cannot run sites, or null when it can (the fingerprint's health). */
-  async checkHealth(): Promise<string | null> {
-    if (!this.#config.isEnabled)
-      return 'the driver is disabled by the plugin config (enabled = false)'
-    if (process.platform !== 'linux')
-      return `the driver runs sites on linux only, not on ${process.platform}`
-    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
-    if (
-      major < MIN_NODE_VERSION[0] ||
-      (major === MIN_NODE_VERSION[0] && minor < MIN_NODE_VERSION[1])
-    ) {
-      return `node.js ${process.versions.node} is too old: site hosts need ${MIN_NODE_VERSION.join('.')} or later`
-    }
-    return checkStateDir(this.#config.stateDir)
+  checkHealth(): Promise<string | null> {
+    return checkHostHealth(this.#config)
   }
 
   /**
@@ -121,77 +107,20 @@ export class Driver implements DriverApi {
       allocId: task.allocId,
       site: definition.name,
     })
-    await this.#prepareFolders(settings, task, placeholderDir, log)
+    await prepareApplicationFolders(settings, task, placeholderDir, log)
 
-    const handle = await this.#launch(definition, task, log)
+    const launched = await launchSiteHost(definition, task, this.#config.stateDir)
+    const handle = new TaskHandle({
+      state: launched.state,
+      client: launched.client,
+      isRecovered: false,
+      logger: log,
+      emit: (e) => this.#emit(e),
+    })
     this.#tasks.set(handle)
     log.info({ pid: handle.state.siteHostPid }, 'task started')
     this.#emitStartEvents(handle, settings)
     return encodeDriverState(handle.state)
-  }
-
-  async #prepareFolders(
-    settings: TaskSettings,
-    task: TaskConfig,
-    placeholderDir: string,
-    log: DriverLogger,
-  ): Promise<void> {
-    const taskDir = join(task.allocDir, task.name)
-    for (const app of settings.applications) {
-      const folder = resolveTaskPath(taskDir, app.path)
-      try {
-        if (await ensureApplicationFolder(folder, placeholderDir))
-          log.info({ folder }, 'placeholder app copied in')
-      } catch (err) {
-        throw new DriverError(
-          'ERR_DRIVER_APP_PATH',
-          `cannot prepare the folder "${folder}" of application "${app.alias}": check the path and its permissions`,
-          { cause: err },
-        )
-      }
-    }
-  }
-
-  async #launch(
-    definition: SiteDefinition,
-    task: TaskConfig,
-    log: DriverLogger,
-  ): Promise<TaskHandle> {
-    const stateDir = this.#config.stateDir
-    let started: Awaited<ReturnType<typeof startSiteHost>>
-    try {
-      await mkdir(stateDir, { recursive: true })
-      started = await startSiteHost(definition, { stateDir })
-    } catch (err) {
-      const reason = err instanceof WebhostError || err instanceof Error ? err.message : String(err)
-      throw new DriverError(
-        'ERR_DRIVER_START_FAILED',
-        `failed to start the site for task "${task.id}": ${reason}`,
-        {
-          cause: err,
-        },
-      )
-    }
-
-    try {
-      const client = await SiteHostClient.connect(started.controlSocketPath)
-      const state = toDriverState(definition, task, started, stateDir)
-      return new TaskHandle({
-        state,
-        client,
-        isRecovered: false,
-        logger: log,
-        emit: (e) => this.#emit(e),
-      })
-    } catch (err) {
-      // Undo: the site host runs but we cannot control it, so it must not stay.
-      killGroup(started.pid)
-      throw new DriverError(
-        'ERR_DRIVER_START_FAILED',
-        `failed to connect to the site host of task "${task.id}": it was stopped`,
-        { cause: err },
-      )
-    }
   }
 
   #emitStartEvents(handle: TaskHandle, settings: TaskSettings): void {
@@ -420,104 +349,5 @@ export class Driver implements DriverApi {
   #assertOpen(): void {
     if (this.#isClosed)
       throw new DriverError('ERR_DRIVER_CLOSED', 'the driver is closed: create a new one')
-  }
-}
-
-async function checkStateDir(stateDir: string): Promise<string | null> {
-  const probe = join(stateDir, `.probe-${process.pid}`)
-  try {
-    await mkdir(stateDir, { recursive: true })
-    await writeFile(probe, '')
-    await rm(probe, { force: true })
-    await access(stateDir)
-    return null
-  } catch (err) {
-    return `the state dir ${stateDir} is not writable: ${(err as Error).message}`
-  }
-}
-
-function toDriverState(
-  definition: SiteDefinition,
-  task: TaskConfig,
-  started: { pid: number; controlSocketPath: string; startedAt: string },
-  stateDir: string,
-): DriverState {
-  return {
-    siteName: definition.name,
-    siteHostPid: started.pid,
-    controlSocketPath: started.controlSocketPath,
-    startedAt: started.startedAt,
-    stateDir,
-    taskDir: join(task.allocDir, task.name),
-    taskId: task.id,
-    allocId: task.allocId,
-    taskName: task.name,
-    taskGroupName: task.taskGroupName,
-    jobId: task.jobId,
-    jobName: task.jobName,
-    namespace: task.namespace,
-    poolKeys: definition.pools.map((pool) => pool.key),
-    poolNames: definition.pools.map((pool) => pool.name),
-    siteUrl: siteUrl(definition),
-  }
-}
-
-// A binding without a hostname is reachable by address alone; prefer it.
-function siteUrl(definition: SiteDefinition): string | null {
-  const binding =
-    definition.bindings.find((b) => b.protocol === 'http' && b.hostname === null) ??
-    definition.bindings.find((b) => b.protocol === 'http')
-  if (!binding) return null
-  const address =
-    binding.ipAddress === null || binding.ipAddress === '0.0.0.0' || binding.ipAddress === '*'
-      ? '127.0.0.1'
-      : binding.ipAddress === '::'
-        ? '[::1]'
-        : binding.ipAddress.includes(':')
-          ? `[${binding.ipAddress}]`
-          : binding.ipAddress
-  return `http://${address}:${binding.port}/`
-}
-
-function toView(handle: TaskHandle): TaskHandleView {
-  const state = handle.state
-  return {
-    taskId: state.taskId,
-    allocId: state.allocId,
-    taskName: state.taskName,
-    taskGroupName: state.taskGroupName,
-    jobId: state.jobId,
-    jobName: state.jobName,
-    namespace: state.namespace,
-    taskDir: state.taskDir,
-    siteName: state.siteName,
-    poolNames: state.poolNames,
-    isRecovered: handle.isRecovered,
-    siteUrl: state.siteUrl,
-  }
-}
-
-function taskEvent(
-  handle: TaskHandle,
-  message: string,
-  annotations: Record<string, string>,
-): TaskEvent {
-  return {
-    taskId: handle.state.taskId,
-    allocId: handle.state.allocId,
-    taskName: handle.state.taskName,
-    at: new Date(),
-    message,
-    annotations,
-  }
-}
-
-function killGroup(pid: number): void {
-  for (const target of [-pid, pid]) {
-    try {
-      process.kill(target, 'SIGKILL')
-    } catch {
-      // Already gone.
-    }
   }
 }

@@ -204,3 +204,38 @@ test('a start that fails leaves nothing running and says why', async (t) => {
   assert.deepEqual(resources.sites, [`nomad-${first.allocId}-web`])
   assert.equal(fx.driver.listTasks().length, 1)
 })
+
+test('a site host that does not stop within the timeout is killed with its workers', async (t) => {
+  const fx = await createFixture()
+  t.after(() => fx.cleanup())
+  const port = await freePort()
+  const task = await createTask(
+    fx.root,
+    port,
+    CONFIG({ applicationPool: [{ start_mode: 'AlwaysRunning' }] }),
+  )
+  await fx.driver.startTask(task)
+  const [pool] = await fx.driver.poolStatus(task.id)
+  const workerPids = pool!.workers.map((worker) => worker.pid)
+  for (const pid of workerPids) fx.pids.add(pid)
+  const [entry] = await readRegistry(fx.stateDir)
+  fx.pids.add(entry!.pid)
+  // A stopped process cannot answer the shutdown request nor exit by itself.
+  process.kill(entry!.pid, 'SIGSTOP')
+
+  await fx.driver.stopTask(task.id, 200, 'SIGINT')
+  const result = await fx.driver.waitTask(task.id)
+
+  assert.equal(result.signal, 9)
+  assert.match(result.error, /did not stop within 200 ms/)
+  for (const pid of workerPids) {
+    await waitFor(() => {
+      try {
+        process.kill(pid, 0)
+        return false
+      } catch {
+        return true
+      }
+    })
+  }
+})
