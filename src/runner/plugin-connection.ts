@@ -17,6 +17,8 @@ import type {
   WireTaskConfig,
 } from './driver-plugin.js'
 
+const SETSID = 'setsid'
+
 /** Plugin log lines kept to explain a failed start. */
 const RECENT_LINES = 8
 
@@ -38,9 +40,14 @@ export interface PluginLaunch {
  */
 export async function connectDriverPlugin(launch: PluginLaunch): Promise<PluginConnection> {
   const recent: string[] = []
+  // setsid puts the plugin in a session of its own (same pid: a spawned
+  // child is no group leader, so setsid does not fork). A Ctrl-C or a
+  // SIGTERM sent to the runner's process group then reaches only the
+  // runner, which still needs the plugin to stop its tasks in order; a
+  // Nomad agent gets the same effect from systemd's KillMode=process.
   const client = await launchPlugin({
-    executable: launch.nodePath,
-    args: [launch.mainPath, ...launch.args],
+    executable: SETSID,
+    args: [launch.nodePath, launch.mainPath, ...launch.args],
     env: launch.env,
     log: rememberingLogger(launch.log, recent),
   }).catch((err: unknown) => {

@@ -88,3 +88,35 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     assert.ok(runner.lines.some((l) => l.event === 'exited' && l.taskName === 'site'))
   })
 }
+
+test('a Ctrl-C to the whole process group still stops every task in order', async (t) => {
+  const workDir = await makeWorkDir(t)
+  const runner = startRunner(t, 'examples/two-pools/job.hcl', workDir, [], true)
+  const [line] = await runner.serving(1)
+  await fetch(line.urls[0]).then((r) => r.text())
+  const pids = await collectSitePids(runner.stateDir)
+
+  process.kill(-(runner.child.pid as number), 'SIGINT')
+  const { code } = await runner.exited
+
+  assert.equal(code, 0)
+  assert.deepEqual(await waitUntilGone(pids), [])
+  assert.deepEqual(await leftoverAllocDirs(workDir), [])
+  assert.doesNotMatch(runner.stderr(), /stop failed/)
+})
+
+test('a SIGTERM to the whole process group still stops every task in order', async (t) => {
+  const workDir = await makeWorkDir(t)
+  const runner = startRunner(t, 'examples/two-pools/job.hcl', workDir, [], true)
+  const [line] = await runner.serving(1)
+  await fetch(line.urls[0]).then((r) => r.text())
+  const pids = await collectSitePids(runner.stateDir)
+
+  process.kill(-(runner.child.pid as number), 'SIGTERM')
+  const { code } = await runner.exited
+
+  assert.equal(code, 0)
+  assert.deepEqual(await waitUntilGone(pids), [])
+  assert.deepEqual(await leftoverAllocDirs(workDir), [])
+  assert.doesNotMatch(runner.stderr(), /stop failed/)
+})

@@ -51,15 +51,15 @@ export function startRunner(
   jobPath: string,
   workDir: string,
   extraArgs: string[] = [],
+  /** Start it as the leader of its own process group, as a shell does for a foreground job. */
+  isGroupLeader = false,
 ): RunnerProcess {
-  const child = spawn(
-    process.execPath,
-    [MAIN, 'run', jobPath, '--json', '--work-dir', workDir, ...extraArgs],
-    {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
+  const args = [MAIN, 'run', jobPath, '--json', '--work-dir', workDir, ...extraArgs]
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: isGroupLeader,
+  })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   )
