@@ -81,9 +81,7 @@ test('a recovered task whose site host is killed resolves its waiters with an er
   const second = fx.newDriver()
   await second.recoverTask({ ...task, driverConfig: {} }, handleState)
   const waiting = second.waitTask(task.id)
-  const [{ pid }] = await import('../../src/webhost/index.js').then((m) =>
-    m.readRegistry(fx.stateDir),
-  )
+  const [{ pid }] = await readRegistry(fx.stateDir)
 
   process.kill(pid, 'SIGKILL')
   const result = await waiting
