@@ -1,6 +1,6 @@
 /**
- * Plans one alloc per task group before anything is created on disk: a
- * fresh alloc id, the group's ports, and per task its env, its `config`
+ * Plans the allocs of each task group (`count` of them, as Nomad places
+ * them) before anything is created on disk: a fresh alloc id, the group's ports, and per task its env, its `config`
  * decoded with the plugin's own spec and encoded as cty msgpack, and the
  * TaskConfig a Nomad client would send. Planning touches nothing, so a bad
  * job fails here with nothing to clean up.
@@ -13,7 +13,7 @@ import { join } from 'node:path'
 
 import { AllocDir } from './alloc-dir.js'
 import { encodeCtyMsgpack } from './cty-msgpack.js'
-import { taskConfigError } from './errors.js'
+import { jobInvalidError, taskConfigError } from './errors.js'
 import { decodeHclConfig } from './hcldec.js'
 import type { HclSpec } from './hcldec.js'
 import type { GroupSpec, JobSpec, TaskSpec } from './job-spec.js'
@@ -36,6 +36,8 @@ export interface PlannedTask {
 
 export interface PlannedAlloc {
   allocId: string
+  /** NOMAD_ALLOC_INDEX: 0 to count - 1 within the group. */
+  index: number
   group: GroupSpec
   dir: AllocDir
   ports: AllocatedPort[]
@@ -63,12 +65,20 @@ export async function planAllocs(input: PlanInput): Promise<PlannedAlloc[]> {
   for (const group of input.job.groups) {
     const tasks = group.tasks.filter((t) => t.driver === DRIVER_NAME)
     if (tasks.length === 0) continue
-    const allocId = randomUUID()
-    const dir = new AllocDir(input.allocsDir, allocId)
-    const ports = await allocatePorts(group.ports, input.hostIp, taken)
-    const alloc: PlannedAlloc = { allocId, group, dir, ports, tasks: [] }
-    for (const task of tasks) alloc.tasks.push(planTask(input, alloc, task))
-    allocs.push(alloc)
+    const staticPort = group.ports.find((p) => p.staticPort !== null)
+    if (group.count > 1 && staticPort !== undefined) {
+      throw jobInvalidError(
+        `group "${group.name}": count = ${group.count} with static port "${staticPort.label}" cannot run on one machine; use a dynamic port or count = 1`,
+      )
+    }
+    for (let index = 0; index < group.count; index++) {
+      const allocId = randomUUID()
+      const dir = new AllocDir(input.allocsDir, allocId)
+      const ports = await allocatePorts(group.ports, input.hostIp, taken)
+      const alloc: PlannedAlloc = { allocId, index, group, dir, ports, tasks: [] }
+      for (const task of tasks) alloc.tasks.push(planTask(input, alloc, task))
+      allocs.push(alloc)
+    }
   }
   return allocs
 }
@@ -84,7 +94,7 @@ function planTask(input: PlanInput, alloc: PlannedAlloc, task: TaskSpec): Planne
     groupName: alloc.group.name,
     taskName: task.name,
     allocId: alloc.allocId,
-    allocIndex: 0,
+    allocIndex: alloc.index,
     sharedAllocDir: alloc.dir.sharedDir,
     taskDirs: alloc.dir.taskDirs(task.name),
     ports: alloc.ports,

@@ -87,6 +87,9 @@ function toJob(id: string, body: HclMap, filePath: string): JobSpec {
 function toGroup(name: string, body: HclMap): GroupSpec {
   const where = `group "${name}"`
   const count = optionalNumber(body.count, `${where} count`) ?? 1
+  if (!Number.isInteger(count) || count < 0) {
+    throw jobInvalidError(`${where}: count = ${count} must be a whole number, 0 or more`)
+  }
   const tasks = labelled(body.task, 'task').map((t) => toTask(t.label, t.body))
   if (tasks.length === 0) throw jobInvalidError(`${where} has no task block; add one`)
   return {

@@ -217,7 +217,12 @@ class JobRun {
       err: `lost the plugin while waiting: ${messageOf(err)}`,
     }))
     running.cancelStats()
-    this.#reporter.exited({ allocId: running.alloc.allocId, taskName: spec.name, ...running.exit })
+    this.#reporter.exited({
+      allocId: running.alloc.allocId,
+      taskName: spec.name,
+      ...running.exit,
+      lastUsage: running.lastUsage,
+    })
     await plugin.destroyTask(taskId, true).catch(() => {})
     this.#onTaskEnded()
   }

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { cpus } from 'node:os'
+
 import { launchPlugin } from './plugin-client.js'
 import type { Message, PluginClient, PluginLogger } from './plugin-client.js'
 import { pluginError } from './errors.js'
@@ -73,8 +75,9 @@ export class PluginConnection implements DriverPlugin {
     return this.#client.configSchema()
   }
 
+  /** SetConfig as a long-lived instance gets it: with `nomad_config` (the validation launch has none). */
   async setConfig(msgpackConfig: Uint8Array): Promise<void> {
-    await this.#client.setConfig(msgpackConfig)
+    await this.#client.setConfig(msgpackConfig, buildNomadConfig())
     await this.#client.init()
   }
 
@@ -123,6 +126,30 @@ export class PluginConnection implements DriverPlugin {
 
   async shutdown(): Promise<void> {
     await this.#client.shutdown()
+  }
+}
+
+/**
+ * NomadConfig as a client sends it: the agent's default client port range
+ * (14000-14512) and this machine's CPU topology, one NUMA node.
+ */
+function buildNomadConfig(): Message {
+  const cores = cpus().map((cpu, index) => ({
+    socket_id: 0,
+    node_id: 0,
+    core_id: index,
+    core_grade: 'Performance',
+    disable: false,
+    base_speed: cpu.speed,
+    max_speed: cpu.speed,
+    guess_speed: 0,
+  }))
+  return {
+    driver: {
+      ClientMaxPort: 14512,
+      ClientMinPort: 14000,
+      Topology: { node_ids: [0], distances: { dimension: 1, values: [10] }, cores },
+    },
   }
 }
 

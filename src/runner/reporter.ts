@@ -30,6 +30,8 @@ export interface ExitRecord {
   exitCode: number
   signal: number
   err: string
+  /** The last TaskStats sample before the end, when one came. */
+  lastUsage: { rssBytes: number; cpuPercent: number } | null
 }
 
 export class Reporter {

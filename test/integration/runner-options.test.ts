@@ -1,0 +1,105 @@
+/**
+ * The runner's options reach the plugin as a Nomad agent's would: an agent
+ * config file's plugin block, and the Management API arguments. A group's
+ * `count` gives that many allocs, each with its own alloc id and port.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readdir, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+
+import { REPO_ROOT, makeWorkDir, startRunner } from './runner-harness.js'
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+test('the agent config file sets the plugin state dir and the API options reach the plugin', async (t) => {
+  const workDir = await makeWorkDir(t)
+  const stateDir = join(workDir, 'custom-state')
+  const agentPath = join(workDir, 'agent.hcl')
+  await writeFile(
+    agentPath,
+    `client {\n  enabled = true\n}\nplugin "nomad_iis" {\n  config {\n    state_dir = "${stateDir}"\n  }\n}\n`,
+  )
+  const apiPort = await freePort()
+  const runner = startRunner(
+    t,
+    join(REPO_ROOT, 'examples/two-pools/job.hcl'),
+    join(workDir, 'work'),
+    [
+      '--agent-config',
+      agentPath,
+      '--management-api-port',
+      String(apiPort),
+      '--management-api-key',
+      'local-key',
+    ],
+  )
+
+  const [line] = await runner.serving(1)
+  const status = await fetch(
+    `http://127.0.0.1:${apiPort}/api/v1/allocs/${line.allocId}/site/status`,
+    {
+      headers: { 'X-Api-Key': 'local-key' },
+    },
+  )
+  const refused = await fetch(
+    `http://127.0.0.1:${apiPort}/api/v1/allocs/${line.allocId}/site/status`,
+  )
+
+  assert.match(runner.stderr(), new RegExp(`management API: http://127\\.0\\.0\\.1:${apiPort}/`))
+  assert.equal(status.status, 200)
+  const body = (await status.json()) as { allocId: string; applicationPools: { name: string }[] }
+  assert.equal(body.allocId, line.allocId)
+  assert.deepEqual(body.applicationPools.map((p) => p.name).sort(), ['default', 'pool-a'])
+  assert.equal(refused.status, 401)
+  assert.equal((await readdir(join(stateDir, 'sites'))).length, 1)
+})
+
+test('count = 2 runs two allocs, each with its own alloc id and port', async (t) => {
+  const workDir = await makeWorkDir(t)
+  const jobPath = join(workDir, 'job.hcl')
+  const site = join(REPO_ROOT, 'examples/two-pools/site/root')
+  await writeFile(
+    jobPath,
+    `job "twice" {
+  group "web" {
+    count = 2
+    network {
+      port "http" {}
+    }
+    task "site" {
+      driver = "iis"
+      env {
+        INDEX = "\${NOMAD_ALLOC_INDEX}"
+      }
+      config {
+        application {
+          path = "${site}"
+        }
+        binding {
+          type = "http"
+          port = "http"
+        }
+      }
+    }
+  }
+}
+`,
+  )
+  const runner = startRunner(t, jobPath, join(workDir, 'work'))
+
+  const lines = await runner.serving(2)
+  const bodies = await Promise.all(lines.map(async (l) => (await fetch(l.urls[0])).text()))
+
+  assert.notEqual(lines[0].allocId, lines[1].allocId)
+  assert.notEqual(lines[0].urls[0], lines[1].urls[0])
+  for (const body of bodies) assert.match(body, /root application/)
+})
