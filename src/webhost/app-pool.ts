@@ -29,6 +29,11 @@ export interface AppPoolOptions {
   stdoutFd: number | null
   stderrFd: number | null
   onEvent: (event: PoolEvent) => void
+  /**
+   * False when every application of the pool is a hosted program: an
+   * AlwaysRunning pool then starts no static worker. Asked at each start.
+   */
+  hasStaticApplications?: () => boolean
 }
 
 interface QueuedConnection {
@@ -83,7 +88,8 @@ export class AppPool {
     this.#state = 'Starting'
     this.#lastError = null
     this.#crashTimesMs = []
-    if (this.definition.startMode === 'AlwaysRunning') {
+    const hasStatic = this.#options.hasStaticApplications?.() ?? true
+    if (this.definition.startMode === 'AlwaysRunning' && hasStatic) {
       try {
         await this.#ensureWorker()
       } catch (err) {

@@ -22,7 +22,8 @@ export interface IntakeTarget {
   router: Router
   /** Hostnames per listener; an entry of null accepts any Host. */
   hostnames: Record<ListenerId, (string | null)[]>
-  dispatch(pool: string, socket: Socket, listener: ListenerId, head: Buffer): void
+  /** `path` is the first request's decoded path, for routing below the pool (hosted programs). */
+  dispatch(pool: string, socket: Socket, listener: ListenerId, head: Buffer, path: string): void
 }
 
 /** Takes over a freshly accepted socket until its first request head is routed. */
@@ -77,7 +78,7 @@ function route(
     writeRawResponse(socket, 404, 'Not Found')
     return
   }
-  target.dispatch(pool, socket, listener, head)
+  target.dispatch(pool, socket, listener, head, normalized.path)
 }
 
 function stopReading(socket: Socket, onData: (chunk: Buffer) => void): void {

@@ -19,6 +19,7 @@ import {
   removeExitRecord,
 } from './registry.js'
 import { Router } from './router.js'
+import { SitePrograms } from './hosted/site-programs.js'
 import { controlSocketPath, internalSocketPath } from './state-paths.js'
 import type { Server, Socket } from 'node:net'
 import type { Logger } from 'pino'
@@ -51,6 +52,8 @@ export class SiteHost {
   #router: Router
   #hostnames: Record<ListenerId, (string | null)[]> = {}
   #pools = new Map<string, AppPool>()
+  /** Hosted programs of the site's pools, next to each pool's static worker. */
+  #programs: SitePrograms
   #servers: Server[] = []
   #control: ControlServer
   #internalSocketPath: string
@@ -68,6 +71,14 @@ export class SiteHost {
     this.#control = new ControlServer((request) => this.#handleControl(request))
     const listeners = groupListeners(options.definition)
     for (const l of listeners) this.#hostnames[l.id] = l.hostnames
+    this.#programs = new SitePrograms({
+      definition: options.definition,
+      hostnames: this.#hostnames,
+      internalSocketPath: this.#internalSocketPath,
+      stdoutFd: options.stdoutFd,
+      stderrFd: options.stderrFd,
+      onEvent: (event) => this.#onPoolEvent(event),
+    })
     for (const def of options.definition.pools) {
       this.#pools.set(
         def.key,
@@ -81,6 +92,7 @@ export class SiteHost {
           stdoutFd: options.stdoutFd,
           stderrFd: options.stderrFd,
           onEvent: (event) => this.#onPoolEvent(event),
+          hasStaticApplications: () => this.#programs.hasStaticApplications(def.key),
         }),
       )
     }
@@ -99,7 +111,8 @@ export class SiteHost {
     try {
       await this.#listenAll()
       await this.#control.listen(this.controlSocketPath)
-      for (const pool of this.#pools.values()) await pool.start()
+      await this.#programs.prepare()
+      for (const pool of this.#pools.values()) await this.#startPool(pool, false)
       await removeExitRecord(this.#options.stateDir, this.definition.name)
       await writeRegistryEntry(this.#options.stateDir, {
         definition: this.definition,
@@ -121,7 +134,12 @@ export class SiteHost {
       startedAt: this.startedAt,
       controlSocketPath: this.controlSocketPath,
       definition: this.definition,
-      pools: [...this.#pools.values()].map((p) => p.status()),
+      pools: [...this.#pools.values()].map((p) => {
+        const status = p.status()
+        const key = status.key
+        const workers = [...status.workers, ...this.#programs.workers(key)]
+        return { ...status, workers, lastError: this.#programs.lastError(key) ?? status.lastError }
+      }),
     }
   }
 
@@ -142,7 +160,12 @@ export class SiteHost {
     })
     this.#log.info({ timeoutMs, error }, 'site host stopping')
     for (const server of this.#servers) server.close()
-    await Promise.all([...this.#pools.values()].map((p) => p.stop(timeoutMs)))
+    await Promise.all(
+      [...this.#pools.values()].flatMap((p) => [
+        p.stop(timeoutMs),
+        this.#programs.stop(p.definition.key, timeoutMs),
+      ]),
+    )
     await this.#closeEverything()
     await writeExitRecord(this.#options.stateDir, this.definition.name, record)
     this.#onExit(record)
@@ -158,17 +181,45 @@ export class SiteHost {
       case 'subscribe':
         return null
       case 'startPool':
-        await Promise.all(this.#selectPools(request.pool).map((p) => p.start()))
+        await Promise.all(this.#selectPools(request.pool).map((p) => this.#startPool(p, true)))
         return null
       case 'stopPool':
-        await Promise.all(this.#selectPools(request.pool).map((p) => p.stop()))
+        await Promise.all(
+          this.#selectPools(request.pool).flatMap((p) => [
+            p.stop(),
+            this.#programs.stop(p.definition.key),
+          ]),
+        )
         return null
       case 'recyclePool':
-        await Promise.all(this.#selectPools(request.pool).map((p) => p.recycle()))
+        await Promise.all(
+          this.#selectPools(request.pool).flatMap((p) => [
+            p.recycle(),
+            this.#programs.recycle(p.definition.key),
+          ]),
+        )
         return null
       case 'shutdown':
         return this.shutdown(request.timeoutMs)
     }
+  }
+
+  /**
+   * Starts a pool's static worker side and its hosted programs. A pool whose
+   * web.config is bad does not start: at site start the reason goes to the
+   * events and the status and the other pools start; asked by the control
+   * socket, it is the reply's error.
+   */
+  async #startPool(pool: AppPool, shouldThrow: boolean): Promise<void> {
+    const key = pool.definition.key
+    const error = this.#programs.poolError(key)
+    if (error !== null) {
+      this.#onPoolEvent({ kind: 'poolStopped', pool: key, message: error.message, details: {} })
+      if (shouldThrow) throw error
+      return
+    }
+    await pool.start()
+    await this.#programs.start(key)
   }
 
   #selectPools(key: string | undefined): AppPool[] {
@@ -216,13 +267,16 @@ export class SiteHost {
     return {
       router: this.#router,
       hostnames: this.#hostnames,
-      dispatch: (pool, socket, listener, head) =>
-        this.#pools.get(pool)?.dispatch(socket, listener, head),
+      dispatch: (pool, socket, listener, head, path) => {
+        if (this.#programs.isHostedPath(path)) this.#programs.take(socket, listener, head)
+        else this.#pools.get(pool)?.dispatch(socket, listener, head)
+      },
     }
   }
 
   async #closeEverything(): Promise<void> {
     for (const pool of this.#pools.values()) pool.destroy()
+    await this.#programs.destroy()
     // Not awaited: a server whose sockets were sent to a worker counts them
     // until that worker reports them closed, which a killed worker never does.
     for (const server of this.#servers) server.close()
@@ -237,6 +291,12 @@ export class SiteHost {
       event.kind === 'workerCrashed' || event.kind === 'rapidFailProtection' ? 'warn' : 'info'
     this.#log[level]({ pool: event.pool, ...event.details }, event.message)
     this.#broadcast(event)
+    // Rapid-fail protection ends the site host with an error, so that the task
+    // fails and Nomad's restart policy takes over; a pool stopped on purpose does not.
+    if (event.kind === 'rapidFailProtection') {
+      const pool = this.#pools.get(event.pool)?.definition
+      void this.shutdown(pool?.shutdownTimeLimitMs ?? 10_000, event.message)
+    }
   }
 
   #broadcast(event: Omit<PoolEvent, 'pool'> & { pool: string | null }): void {

@@ -48,8 +48,22 @@ export class StaticHandler {
   }
 
   /**
+   * Answers from the cache alone; false (nothing sent) when the entry is
+   * gone or changed, or the method is not GET/HEAD.
+   */
+  serveCached(req: IncomingMessage, res: ServerResponse, key: string): boolean {
+    const method = req.method
+    if (method !== 'GET' && method !== 'HEAD') return false
+    const cached = this.#cache.get(key, Date.now())
+    if (cached === undefined) return false
+    sendFile(req, res, cached)
+    return true
+  }
+
+  /**
    * Answers a request already routed to `route`. `rawPath` and `query` are
-   * the target as sent, for the `/dir` to `/dir/` redirect.
+   * the target as sent, for the `/dir` to `/dir/` redirect. Returns the
+   * cache key when a file was answered (for `serveCached` next time).
    */
   serve(
     req: IncomingMessage,
@@ -57,38 +71,39 @@ export class StaticHandler {
     route: Route,
     rawPath: string,
     query: string,
-  ): void {
+  ): string | null {
     const method = req.method
     if (method !== 'GET' && method !== 'HEAD') {
       sendStatus(res, 405, { Allow: 'GET, HEAD' })
-      return
+      return null
     }
     const key = `${route.physicalRoot}\0${route.rest}`
     const cached = this.#cache.get(key, Date.now())
     if (cached !== undefined) {
       sendFile(req, res, cached)
-      return
+      return key
     }
     const resolution = this.#resolver.resolve(route.physicalRoot, route.rest)
     switch (resolution.kind) {
       case 'redirect':
         // RFC 9110 section 15.4.2: 301 with a relative Location (section 10.2.2).
         sendStatus(res, 301, { Location: `${rawPath}/${query}` })
-        return
+        return null
       case 'forbidden':
         sendStatus(res, 403)
-        return
+        return null
       case 'not-found':
         sendStatus(res, 404)
-        return
+        return null
     }
     const entry = this.#load(resolution.filePath, resolution.stats)
     if (entry === null) {
       sendStatus(res, 404)
-      return
+      return null
     }
     this.#cache.set(key, entry)
     sendFile(req, res, entry)
+    return key
   }
 
   /** Builds a cache entry; null for an extension without a MIME type (IIS answers 404.3). */

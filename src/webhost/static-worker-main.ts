@@ -37,23 +37,21 @@ const router = new Router(config.site)
 const handler = new StaticHandler()
 /** Which listener each handed-over socket came in on; direct sockets have none. */
 const listenerOf = new WeakMap<Socket, string>()
-/**
- * Every open connection and whether it is between requests ('idle'), so that
- * a stop can close idle ones without cutting a request; 'fresh' ones have not
- * sent (or finished sending) their first request yet.
- */
-const connections = new Map<Socket, 'fresh' | 'busy' | 'idle'>()
-let lastActivityMs = Date.now()
+/** Every open connection; one with no response in progress is idle. */
+const connections = new Set<Socket>()
+/** Hot URLs (as sent) to their file cache key: repeated requests skip routing. */
+const hotUrls = new Map<string, string>()
+const MAX_HOT_URLS = 10_000
+/** Bumped per request; the idle watch compares it rather than reading the clock per request. */
+let requestCount = 0
 let isDraining = false
-/** Set by a pool stop: idle connections are closed rather than left to their keep-alive timeout. */
-let isClosingIdle = false
 
 const server = createServer({ keepAliveTimeout: 5000 }, onRequest)
 server.on('connection', (socket: Socket) => {
-  connections.set(socket, 'fresh')
+  connections.add(socket)
   socket.once('close', () => {
     connections.delete(socket)
-    lastActivityMs = Date.now()
+    requestCount++
     if (isDraining && connections.size === 0) exitDrained()
   })
 })
@@ -84,7 +82,7 @@ function announceReady(): void {
 }
 
 function acceptHandedSocket(socket: Socket, listener: string, head: string): void {
-  lastActivityMs = Date.now()
+  requestCount++
   listenerOf.set(socket, listener)
   // Put back what the site host read, then let Node's HTTP parser take the socket.
   if (head.length > 0) socket.unshift(Buffer.from(head, 'base64'))
@@ -92,27 +90,24 @@ function acceptHandedSocket(socket: Socket, listener: string, head: string): voi
 }
 
 function onRequest(req: IncomingMessage, res: ServerResponse): void {
-  lastActivityMs = Date.now()
-  const socket = req.socket
-  connections.set(socket, 'busy')
-  res.once('finish', () => {
-    if (!connections.has(socket)) return
-    connections.set(socket, 'idle')
-    if (isClosingIdle) socket.destroy()
-  })
+  requestCount++
   if (isDraining) res.shouldKeepAlive = false
   const target = req.url ?? '/'
+  const listener = listenerOf.get(req.socket)
+  if (listener !== undefined && !acceptsAnyHost(listener) && !isHostAllowed(req, listener)) {
+    sendInvalidHostname(res)
+    return
+  }
+  const hotKey = hotUrls.get(target)
+  if (hotKey !== undefined && handler.serveCached(req, res, hotKey)) return
+  serveSlowly(req, res, target)
+}
+
+/** Routing, request filtering and file resolution for a URL not (or no longer) hot. */
+function serveSlowly(req: IncomingMessage, res: ServerResponse, target: string): void {
   const rawPath = targetPath(target)
   const queryIndex = target.indexOf('?')
   const query = queryIndex === -1 ? '' : target.slice(queryIndex)
-  const listener = listenerOf.get(req.socket)
-  if (listener !== undefined && listener !== 'internal') {
-    const host = req.headers.host === undefined ? null : stripPort(req.headers.host.toLowerCase())
-    if (!isHostAccepted(host, config.listeners[listener] ?? [null])) {
-      sendInvalidHostname(res)
-      return
-    }
-  }
   const normalized = normalizeUrlPath(rawPath)
   if (!normalized.ok) {
     sendStatus(res, 400)
@@ -131,7 +126,19 @@ function onRequest(req: IncomingMessage, res: ServerResponse): void {
     forwardToSiteHost(req, res)
     return
   }
-  handler.serve(req, res, route, rawPath, query)
+  const cacheKey = handler.serve(req, res, route, rawPath, query)
+  if (cacheKey === null) return
+  if (hotUrls.size >= MAX_HOT_URLS) hotUrls.clear()
+  hotUrls.set(target, cacheKey)
+}
+
+function acceptsAnyHost(listener: string): boolean {
+  return listener === 'internal' || (config.listeners[listener] ?? [null]).includes(null)
+}
+
+function isHostAllowed(req: IncomingMessage, listener: string): boolean {
+  const host = req.headers.host === undefined ? null : stripPort(req.headers.host.toLowerCase())
+  return isHostAccepted(host, config.listeners[listener] ?? [null])
 }
 
 /** HTTP.sys answers a Host no binding accepts with this 400. */
@@ -184,9 +191,11 @@ function withoutHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
  */
 function startDraining(isStop: boolean): void {
   isDraining = true
-  isClosingIdle = isStop
   if (isStop) {
-    for (const [socket, state] of connections) if (state === 'idle') socket.destroy()
+    // Node keeps the response in progress on the socket; none means idle.
+    for (const socket of connections) {
+      if ((socket as { _httpMessage?: unknown })._httpMessage == null) socket.destroy()
+    }
   }
   if (connections.size === 0) exitDrained()
 }
@@ -200,9 +209,15 @@ function exitDrained(): void {
 function startIdleWatch(): void {
   if (config.idleTimeoutMs <= 0) return
   const everyMs = Math.max(250, Math.min(config.idleTimeoutMs / 4, 10_000))
+  let seenCount = requestCount
+  let quietSinceMs = Date.now()
   const timer = setInterval(() => {
-    if (connections.size === 0 && Date.now() - lastActivityMs >= config.idleTimeoutMs)
-      send({ type: 'idle' })
+    if (requestCount !== seenCount || connections.size > 0) {
+      seenCount = requestCount
+      quietSinceMs = Date.now()
+      return
+    }
+    if (Date.now() - quietSinceMs >= config.idleTimeoutMs) send({ type: 'idle' })
   }, everyMs)
   timer.unref()
 }

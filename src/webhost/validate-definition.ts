@@ -4,15 +4,14 @@
  *
  * @module
  */
-import { httpsUnsupported, invalidDefinition, programUnsupported } from './errors.js'
+import { httpsUnsupported, invalidDefinition } from './errors.js'
 import type { SiteDefinition } from './site-definition.js'
 
 /** Site names become file names in the state dir. */
 const SITE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 
 /**
- * @throws WebhostError ERR_WEBHOST_INVALID_DEFINITION, ERR_WEBHOST_HTTPS_UNSUPPORTED,
- *   ERR_WEBHOST_PROGRAM_UNSUPPORTED
+ * @throws WebhostError ERR_WEBHOST_INVALID_DEFINITION, ERR_WEBHOST_HTTPS_UNSUPPORTED
  */
 export function validateSiteDefinition(def: SiteDefinition): void {
   if (!SITE_NAME.test(def.name)) {
@@ -61,7 +60,6 @@ function validateApplications(def: SiteDefinition): void {
     if (!def.pools.some((p) => p.key === app.pool)) {
       throw invalidDefinition(`application "${app.alias}" refers to undefined pool "${app.pool}"`)
     }
-    if (app.program !== null) throw programUnsupported(app.alias)
     if (!app.physicalPath.startsWith('/')) {
       throw invalidDefinition(`application "${app.alias}" physical path must be absolute`)
     }

@@ -1,0 +1,227 @@
+/**
+ * Static file benchmark: requests/s and p99 latency with wrk (2 threads,
+ * 100 connections) for a 1 KiB and a 1 MiB file, served through the site
+ * host, by the pool's worker reached directly, and by a tuned nginx serving
+ * the same directory, all in one run; then the ratios against the bars and
+ * the idle RSS of the site host plus its worker.
+ *
+ * Run: npm run build && node dist/bench/static-bench.js
+ * Env: BENCH_DURATION_S (default 10) per measurement, BENCH_WARMUP_S (default 2).
+ * Only loopback addresses are used; everything started is stopped by pid.
+ */
+import { spawn } from 'node:child_process'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { POOL_DEFAULTS, SiteHostClient, startSiteHost } from '../src/webhost/index.js'
+import type { ChildProcess } from 'node:child_process'
+import type { SiteDefinition } from '../src/webhost/index.js'
+
+const run = promisify(execFile)
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? '10')
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? '2')
+const FILES = [
+  { name: '1 KiB', path: '/1k.txt', bytes: 1024 },
+  { name: '1 MiB', path: '/1m.bin', bytes: 1024 * 1024 },
+]
+
+interface Result {
+  requestsPerSecond: number
+  p99Ms: number
+  errors: string
+}
+
+const work = mkdtempSync(join(tmpdir(), 'static-bench-'))
+const cleanups: (() => Promise<void> | void)[] = [
+  () => rmSync(work, { recursive: true, force: true }),
+]
+try {
+  await main()
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup()
+}
+
+async function main(): Promise<void> {
+  const site = join(work, 'site')
+  mkdirSync(site)
+  // nginx's workers run as nobody: they must be able to read the files.
+  chmodSync(work, 0o755)
+  writeFileSync(join(site, '1k.txt'), 'x'.repeat(1024))
+  writeFileSync(join(site, '1m.bin'), Buffer.alloc(1024 * 1024, 7))
+  const [hostPort, directPort, nginxPort] = [await freePort(), await freePort(), await freePort()]
+
+  const host = await startSite(site, hostPort, directPort)
+  const nginx = await startNginx(site, nginxPort)
+  const rssMiB = await idleRss(host.pid, host.controlSocketPath)
+
+  const rows: string[] = []
+  const ratios: string[] = []
+  let isPassing = rssMiB <= 80
+  for (const file of FILES) {
+    const viaHost = await measure(hostPort, file.path)
+    const direct = await measure(directPort, file.path)
+    const viaNginx = await measure(nginxPort, file.path)
+    rows.push(
+      row(file.name, 'site host', viaHost),
+      row(file.name, 'worker direct', direct),
+      row(file.name, 'nginx', viaNginx),
+    )
+    const vsNginx = viaHost.requestsPerSecond / viaNginx.requestsPerSecond
+    const vsDirect = viaHost.requestsPerSecond / direct.requestsPerSecond
+    isPassing &&= vsNginx >= 0.7 && vsDirect >= 0.9
+    ratios.push(
+      `${file.name}: site host / nginx = ${vsNginx.toFixed(2)}x (bar 0.70)  site host / direct = ${vsDirect.toFixed(2)}x (bar 0.90)`,
+    )
+  }
+  void nginx
+  console.log(`static-bench: wrk -t2 -c100 -d${DURATION_S}s --latency, ${WARMUP_S}s warm-up each`)
+  console.log('file    target          req/s      p99 ms  errors')
+  for (const r of rows) console.log(r)
+  for (const r of ratios) console.log(r)
+  console.log(`idle RSS, site host + one worker: ${rssMiB.toFixed(1)} MiB (bar 80)`)
+  console.log(`bars: ${isPassing ? 'all met' : 'NOT all met'}`)
+}
+
+async function startSite(
+  root: string,
+  port: number,
+  directPort: number,
+): Promise<{ pid: number; controlSocketPath: string }> {
+  const def: SiteDefinition = {
+    name: `bench-${port}`,
+    owner: null,
+    bindings: [{ protocol: 'http', port, ipAddress: '127.0.0.1', hostname: null }],
+    applications: [
+      {
+        alias: '/',
+        physicalPath: root,
+        pool: 'default',
+        enablePreload: false,
+        virtualDirectories: [],
+        program: null,
+      },
+    ],
+    pools: [
+      {
+        ...POOL_DEFAULTS,
+        key: 'default',
+        name: 'bench',
+        startMode: 'AlwaysRunning',
+        // Lets the benchmark reach the same worker without the site host.
+        env: { NOMAD_IIS_DIRECT_PORT: String(directPort) },
+      },
+    ],
+    stdoutPath: null,
+    stderrPath: null,
+  }
+  const host = await startSiteHost(def, { stateDir: join(work, 'state') })
+  cleanups.push(async () => {
+    const client = await SiteHostClient.connect(host.controlSocketPath)
+    await client.shutdown(2000)
+  })
+  return host
+}
+
+async function startNginx(root: string, port: number): Promise<ChildProcess> {
+  const dir = join(work, 'nginx')
+  mkdirSync(dir)
+  const conf = `worker_processes auto;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections 4096; }
+http {
+  include /etc/nginx/mime.types;
+  default_type application/octet-stream;
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  open_file_cache max=1000 inactive=60s;
+  open_file_cache_valid 60s;
+  keepalive_requests 100000;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+  }
+}
+`
+  writeFileSync(join(dir, 'nginx.conf'), conf)
+  const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
+    stdio: 'inherit',
+  })
+  cleanups.push(async () => {
+    if (child.exitCode !== null) return
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGQUIT')
+    await exited
+  })
+  await waitForPort(port)
+  return child
+}
+
+async function measure(port: number, path: string): Promise<Result> {
+  const url = `http://127.0.0.1:${port}${path}`
+  if (WARMUP_S > 0) await run('wrk', ['-t2', '-c100', `-d${WARMUP_S}s`, url])
+  const { stdout } = await run('wrk', ['-t2', '-c100', `-d${DURATION_S}s`, '--latency', url])
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout)
+  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)\b/m.exec(stdout)
+  const errors = /Socket errors:[^\n]*|Non-2xx[^\n]*/g
+  const scale = p99?.[2] === 'us' ? 0.001 : p99?.[2] === 's' ? 1000 : 1
+  return {
+    requestsPerSecond: Number(rps?.[1] ?? 0),
+    p99Ms: Number(p99?.[1] ?? NaN) * scale,
+    errors: (stdout.match(errors) ?? []).join('; ') || '-',
+  }
+}
+
+/** RSS of the site host and its worker after one request, at rest. */
+async function idleRss(hostPid: number, socketPath: string): Promise<number> {
+  const client = await SiteHostClient.connect(socketPath)
+  const status = await client.status()
+  client.close()
+  const pids = [hostPid, ...status.pools.flatMap((p) => p.workers.map((w) => w.pid))]
+  await delay(1000)
+  return pids.reduce((sum, pid) => sum + rssKiB(pid), 0) / 1024
+}
+
+function rssKiB(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(match?.[1] ?? 0)
+}
+
+function row(file: string, target: string, r: Result): string {
+  return `${file.padEnd(8)}${target.padEnd(16)}${r.requestsPerSecond.toFixed(0).padStart(8)}  ${r.p99Ms.toFixed(2).padStart(9)}  ${r.errors}`
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  if (address === null || typeof address === 'string') throw new TypeError('no port')
+  return address.port
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const isOpen = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1')
+      socket.once('connect', () => {
+        socket.destroy()
+        resolve(true)
+      })
+      socket.once('error', () => resolve(false))
+    })
+    if (isOpen) return
+    await delay(25)
+  }
+  throw new Error(`nothing listens on port ${port}`)
+}
