@@ -12,6 +12,7 @@ import { listenFailed, portInUse, unknownPool } from './errors.js'
 import { AppPool } from './app-pool.js'
 import { ControlServer } from './control-server.js'
 import { INTERNAL_LISTENER, takeConnection } from './connection-intake.js'
+import type { IntakeTarget } from './connection-intake.js'
 import {
   removeRegistryEntry,
   writeExitRecord,
@@ -21,7 +22,7 @@ import {
 import { Router } from './router.js'
 import { SitePrograms } from './hosted/site-programs.js'
 import { controlSocketPath, internalSocketPath } from './state-paths.js'
-import type { Server, Socket } from 'node:net'
+import type { Server } from 'node:net'
 import type { Logger } from 'pino'
 import type { ControlRequest, SiteEvent, SiteExitRecord, SiteStatus } from './control-protocol.js'
 import type { PoolEvent } from './app-pool.js'
@@ -259,11 +260,7 @@ export class SiteHost {
     return server
   }
 
-  #intake(): {
-    router: Router
-    hostnames: Record<ListenerId, (string | null)[]>
-    dispatch: (pool: string, socket: Socket, listener: ListenerId, head: Buffer) => void
-  } {
+  #intake(): IntakeTarget {
     return {
       router: this.#router,
       hostnames: this.#hostnames,
