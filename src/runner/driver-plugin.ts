@@ -49,6 +49,9 @@ export interface WireTaskConfig {
   node_id: string
 }
 
+/** TaskHandle (driver.proto) as StartTask returned it: kept opaque, given back to RecoverTask. */
+export type TaskHandle = Record<string, unknown>
+
 /** ExitResult plus WaitTaskResponse.err. */
 export interface TaskExit {
   exitCode: number
@@ -80,7 +83,9 @@ export interface DriverPlugin {
   setConfig(msgpackConfig: Uint8Array): Promise<void>
   taskConfigSchema(): Promise<HclSpec>
   /** Rejects with the plugin's gRPC error message when the start fails. */
-  startTask(config: WireTaskConfig): Promise<void>
+  startTask(config: WireTaskConfig): Promise<TaskHandle>
+  /** RecoverTask with the handle StartTask gave, as after a plugin restart. */
+  recoverTask(handle: TaskHandle): Promise<void>
   waitTask(taskId: string): Promise<TaskExit>
   stopTask(taskId: string, timeoutMs: number, signal: string): Promise<void>
   destroyTask(taskId: string, isForced: boolean): Promise<void>

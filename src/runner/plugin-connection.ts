@@ -15,6 +15,7 @@ import type {
   DriverEvent,
   DriverPlugin,
   TaskExit,
+  TaskHandle,
   TaskUsageSample,
   WireTaskConfig,
 } from './driver-plugin.js'
@@ -62,9 +63,26 @@ export async function connectDriverPlugin(launch: PluginLaunch): Promise<PluginC
 
 export class PluginConnection implements DriverPlugin {
   readonly #client: PluginClient
+  /** Set once the plugin process has ended. */
+  #hasExited = false
 
   constructor(client: PluginClient) {
     this.#client = client
+    void client.exited?.then(() => (this.#hasExited = true))
+  }
+
+  /**
+   * True when the plugin process has ended, or ends within `waitMs`; Nomad
+   * gives a failed call the same few seconds to tell a dead plugin from an
+   * error of the call itself.
+   */
+  async isDead(waitMs: number): Promise<boolean> {
+    if (this.#hasExited || this.#client.exited === null) return this.#hasExited
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, waitMs, false)))
+    const dead = await Promise.race([this.#client.exited.then(() => true), late])
+    clearTimeout(timer)
+    return dead
   }
 
   get pid(): number | null {
@@ -87,8 +105,13 @@ export class PluginConnection implements DriverPlugin {
     return spec
   }
 
-  async startTask(config: WireTaskConfig): Promise<void> {
-    await this.#client.startTask(config as unknown as Message)
+  async startTask(config: WireTaskConfig): Promise<TaskHandle> {
+    const response = await this.#client.startTask(config as unknown as Message)
+    return response.handle as TaskHandle
+  }
+
+  async recoverTask(handle: TaskHandle): Promise<void> {
+    await this.#client.recoverTask(handle as Message)
   }
 
   async waitTask(taskId: string): Promise<TaskExit> {

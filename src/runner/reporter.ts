@@ -2,7 +2,8 @@
  * What `nomad-iis run` prints. For people: short lines on stdout. With
  * `--json`: stdout carries only JSON objects, one per line, each with an
  * `event` field (`serving` once per task when it answers HTTP, `task-event`
- * for the driver's events, `exited` when a task ends); everything else goes
+ * for the driver's events, `exited` when a task ends, `plugin-started` with
+ * the plugin's pid); everything else goes
  * to stderr, so a script can read stdout line by line.
  *
  * @module
@@ -88,6 +89,11 @@ export class Reporter {
     this.#out.write(
       `task "${record.taskName}" ended (${how})${record.err === '' ? '' : `: ${record.err}`}\n`,
     )
+  }
+
+  /** A plugin process is up (the first, or one replacing a dead one). */
+  pluginStarted(pid: number | null): void {
+    if (this.#isJson) return this.#json({ event: 'plugin-started', pid })
   }
 
   #json(value: object): void {
