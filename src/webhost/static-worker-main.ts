@@ -122,7 +122,8 @@ function serveSlowly(req: IncomingMessage, res: ServerResponse, target: string):
     sendStatus(res, 404)
     return
   }
-  if (route.pool !== config.pool) {
+  // A hosted program's request on a kept-alive connection goes back to the site host, which proxies it.
+  if (route.pool !== config.pool || route.application.program !== null) {
     forwardToSiteHost(req, res)
     return
   }
