@@ -45,12 +45,16 @@ interface QueuedConnection {
 export class AppPool {
   readonly definition: PoolDefinition
   #options: AppPoolOptions
+  /** Worker processes per pool: IIS's processModel.maxProcesses (a web garden when above 1). */
+  #maxProcesses: number
   /** Mutated by start/stop/rapid-fail only. */
   #state: PoolState = 'Stopped'
   #lastError: string | null = null
-  /** The worker taking new connections; null when none runs (OnDemand, crashed, stopped). */
-  #worker: WorkerProcess | null = null
-  #starting: Promise<WorkerProcess> | null = null
+  /** Workers taking new connections, round-robin; empty when none runs (OnDemand, crashed, stopped). */
+  #workers: WorkerProcess[] = []
+  #nextWorker = 0
+  /** Settles when a fill-up to maxProcesses has finished; null when none runs. */
+  #starting: Promise<void> | null = null
   /** Workers finishing what they have after a recycle. */
   #draining = new Set<WorkerProcess>()
   #queue: QueuedConnection[] = []
@@ -60,6 +64,7 @@ export class AppPool {
   constructor(options: AppPoolOptions) {
     this.definition = options.definition
     this.#options = options
+    this.#maxProcesses = Math.max(1, Math.floor(options.definition.maxProcesses ?? 1))
   }
 
   get state(): PoolState {
@@ -67,12 +72,11 @@ export class AppPool {
   }
 
   status(): PoolStatus {
-    const workers = [...(this.#worker ? [this.#worker] : []), ...this.#draining]
     return {
       key: this.definition.key,
       name: this.definition.name,
       state: this.#state,
-      workers: workers.map((w) => ({
+      workers: [...this.#workers, ...this.#draining].map((w) => ({
         pid: w.pid,
         kind: 'static',
         application: null,
@@ -82,7 +86,7 @@ export class AppPool {
     }
   }
 
-  /** Starts the pool; AlwaysRunning pools resolve once their worker is ready. */
+  /** Starts the pool; AlwaysRunning pools resolve once their workers are ready. */
   async start(): Promise<void> {
     if (this.#state === 'Started' || this.#state === 'Starting') return
     this.#state = 'Starting'
@@ -91,7 +95,7 @@ export class AppPool {
     const hasStatic = this.#options.hasStaticApplications?.() ?? true
     if (this.definition.startMode === 'AlwaysRunning' && hasStatic) {
       try {
-        await this.#ensureWorker()
+        await this.#ensureWorkers()
       } catch (err) {
         this.#state = 'Stopped'
         this.#lastError = (err as Error).message
@@ -109,39 +113,43 @@ export class AppPool {
     this.#state = 'Stopping'
     this.#clearPeriodicRestart()
     for (const queued of this.#queue.splice(0)) this.#refuse(queued.socket)
-    const starting = this.#starting
-    if (starting !== null) await starting.catch(() => null)
-    const workers = [...(this.#worker ? [this.#worker] : []), ...this.#draining]
-    this.#worker = null
+    if (this.#starting !== null) await this.#starting.catch(() => null)
+    const workers = [...this.#workers, ...this.#draining]
+    this.#workers = []
     await Promise.all(workers.map((w) => w.stop(timeoutMs)))
     this.#state = 'Stopped'
     this.#emit('poolStopped', 'application pool stopped')
   }
 
   /**
-   * Recycles the pool. Overlapped (the default): a new worker is ready before
-   * the old one stops taking connections, and the old one finishes what it
-   * has. With disableOverlappedRecycle the old worker stops first.
+   * Recycles the pool. Overlapped (the default): new workers are ready before
+   * the old ones stop taking connections, and the old ones finish what they
+   * have. With disableOverlappedRecycle the old workers stop first.
    */
   async recycle(): Promise<void> {
     if (this.#state !== 'Started') throw poolStopped(this.definition.key)
-    const old = this.#worker
-    if (old === null) {
+    const old = this.#workers
+    if (old.length === 0) {
       this.#emit('poolRecycled', 'application pool recycled (no worker was running)')
       return
     }
     if (this.definition.disableOverlappedRecycle) {
-      this.#worker = null
-      await old.stop(this.definition.shutdownTimeLimitMs)
-      await this.#ensureWorker()
+      this.#workers = []
+      await Promise.all(old.map((w) => w.stop(this.definition.shutdownTimeLimitMs)))
+      await this.#ensureWorkers()
     } else {
-      const next = await this.#spawnReady()
-      this.#worker = next
+      this.#workers = await this.#spawnMany(this.#maxProcesses)
       this.#flushQueue()
-      this.#draining.add(old)
-      void old.drain(this.definition.shutdownTimeLimitMs).then(() => this.#draining.delete(old))
+      for (const worker of old) {
+        this.#draining.add(worker)
+        void worker
+          .drain(this.definition.shutdownTimeLimitMs)
+          .then(() => this.#draining.delete(worker))
+      }
     }
-    this.#emit('poolRecycled', 'application pool recycled', { oldPid: String(old.pid) })
+    this.#emit('poolRecycled', 'application pool recycled', {
+      oldPids: old.map((w) => w.pid).join(','),
+    })
   }
 
   /** Takes a connection the site host routed here (with the bytes it already read). */
@@ -150,7 +158,9 @@ export class AppPool {
       this.#refuse(socket)
       return
     }
-    const worker = this.#worker
+    if (this.#workers.length < this.#maxProcesses)
+      this.#ensureWorkers().catch(() => this.#refuseQueued())
+    const worker = this.#pickWorker()
     if (worker !== null && this.#queue.length === 0) {
       this.#handOver(worker, { socket, listener, head })
       return
@@ -161,35 +171,47 @@ export class AppPool {
       return
     }
     this.#queue.push({ socket, listener, head })
-    this.#ensureWorker().catch(() => this.#refuseQueued())
   }
 
   /** Kills every worker at once, for a site host that must exit now. */
   destroy(): void {
     this.#clearPeriodicRestart()
-    this.#worker?.kill()
-    for (const worker of this.#draining) worker.kill()
+    for (const worker of [...this.#workers, ...this.#draining]) worker.kill()
     this.#state = 'Stopped'
+  }
+
+  #pickWorker(): WorkerProcess | null {
+    const count = this.#workers.length
+    if (count === 0) return null
+    this.#nextWorker = (this.#nextWorker + 1) % count
+    return this.#workers[this.#nextWorker] ?? null
   }
 
   #handOver(worker: WorkerProcess, queued: QueuedConnection): void {
     void worker.handOver(queued.socket, queued.listener, queued.head).then((isTaken) => {
       if (isTaken) return
-      // The worker went away between routing and hand-over: queue again for its successor.
-      if (this.#worker === worker) this.#worker = null
+      // The worker went away between routing and hand-over: route again to the others or a successor.
+      this.#remove(worker)
       this.dispatch(queued.socket, queued.listener, queued.head)
     })
   }
 
   #flushQueue(): void {
-    const worker = this.#worker
-    if (worker === null) return
-    for (const queued of this.#queue.splice(0)) this.#handOver(worker, queued)
+    for (const queued of this.#queue.splice(0)) {
+      const worker = this.#pickWorker()
+      if (worker === null) {
+        this.#queue.push(queued)
+        return
+      }
+      this.#handOver(worker, queued)
+    }
   }
 
   #refuseQueued(): void {
-    for (const queued of this.#queue.splice(0))
+    if (this.#workers.length > 0) return
+    for (const queued of this.#queue.splice(0)) {
       writeRawResponse(queued.socket, 503, 'Service Unavailable')
+    }
   }
 
   /** A stopped pool answers 503 (HttpLevel) or drops the connection (TcpLevel). */
@@ -198,20 +220,45 @@ export class AppPool {
     else writeRawResponse(socket, 503, 'Service Unavailable')
   }
 
-  /** The serving worker, starting one (once, however many ask) when there is none. */
-  #ensureWorker(): Promise<WorkerProcess> {
-    if (this.#worker !== null) return Promise.resolve(this.#worker)
+  /**
+   * Fills the pool up to maxProcesses workers (once, however many ask); each
+   * worker serves as soon as it is ready. Rejects when none could start.
+   */
+  #ensureWorkers(): Promise<void> {
+    const missing = this.#maxProcesses - this.#workers.length
+    if (missing <= 0) return Promise.resolve()
     if (this.#starting !== null) return this.#starting
-    this.#starting = this.#spawnReady()
-      .then((worker) => {
-        this.#worker = worker
+    const starts = Array.from({ length: missing }, () =>
+      this.#spawnReady().then((worker) => {
+        if (this.#state === 'Stopping' || this.#state === 'Stopped') {
+          void worker.stop(this.definition.shutdownTimeLimitMs)
+          return
+        }
+        this.#workers.push(worker)
         this.#flushQueue()
-        return worker
+      }),
+    )
+    this.#starting = Promise.allSettled(starts)
+      .then((results) => {
+        const failure = results.find((r) => r.status === 'rejected')
+        if (this.#workers.length === 0 && failure !== undefined) throw failure.reason
       })
       .finally(() => {
         this.#starting = null
       })
     return this.#starting
+  }
+
+  /** Starts `count` workers and waits for all; kills the started ones if any fails. */
+  async #spawnMany(count: number): Promise<WorkerProcess[]> {
+    const results = await Promise.allSettled(
+      Array.from({ length: count }, () => this.#spawnReady()),
+    )
+    const failure = results.find((r) => r.status === 'rejected')
+    const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    if (failure === undefined) return started
+    for (const worker of started) worker.kill()
+    throw failure.reason
   }
 
   async #spawnReady(): Promise<WorkerProcess> {
@@ -240,9 +287,16 @@ export class AppPool {
     return worker
   }
 
+  /** Takes a worker out of rotation; true when it was serving. */
+  #remove(worker: WorkerProcess): boolean {
+    const index = this.#workers.indexOf(worker)
+    if (index === -1) return false
+    this.#workers.splice(index, 1)
+    return true
+  }
+
   #onWorkerIdle(worker: WorkerProcess): void {
-    if (this.#worker !== worker || this.#queue.length > 0) return
-    this.#worker = null
+    if (this.#queue.length > 0 || !this.#remove(worker)) return
     this.#emit('workerExited', 'worker process stopped after its idle timeout', {
       pid: String(worker.pid),
     })
@@ -251,16 +305,14 @@ export class AppPool {
 
   #onWorkerExit(worker: WorkerProcess, code: number | null, signal: string | null): void {
     const details = { pid: String(worker.pid), code: String(code), signal: String(signal) }
-    const wasServing = this.#worker === worker
-    if (!wasServing) {
+    if (!this.#remove(worker)) {
       this.#emit('workerExited', 'worker process exited', details)
       return
     }
-    this.#worker = null
     this.#emit('workerCrashed', 'worker process exited unexpectedly', details)
     this.#recordCrash(`worker ${worker.pid} exited unexpectedly (code ${code}, signal ${signal})`)
     if (this.#state === 'Started' && this.definition.startMode === 'AlwaysRunning') {
-      this.#ensureWorker().catch(() => this.#refuseQueued())
+      this.#ensureWorkers().catch(() => this.#refuseQueued())
     }
   }
 

@@ -42,6 +42,11 @@ export interface PoolDefinition {
   rapidFailProtection: RapidFailProtection
   /** Environment given to the pool's worker processes (the task's env). */
   env: Record<string, string>
+  /**
+   * Worker processes serving the pool at once (IIS processModel.maxProcesses;
+   * above 1 is a web garden, connections shared round-robin). Default 1.
+   */
+  maxProcesses?: number
 }
 
 export interface BindingDefinition {

@@ -181,6 +181,22 @@ describe('application pools', () => {
     assert.ok(environ.includes('NOMAD_TASK_NAME=web'))
   })
 
+  it('share connections among maxProcesses workers and keep serving when one of them dies', async (t) => {
+    const site = await twoPoolSite(t, { startMode: 'AlwaysRunning', maxProcesses: 2 })
+    const before = (await site.client.status()).pools[0]?.workers.map((w) => w.pid) ?? []
+
+    process.kill(before[0] ?? -1, 'SIGKILL')
+    await waitFor(
+      async () => !(await site.client.status()).pools[0]?.workers.some((w) => w.pid === before[0]),
+      'crash noticed',
+    )
+    const res = await fetch(site.url('/'))
+    await waitFor(async () => (await site.client.status()).pools[0]?.workers.length === 2, 'refill')
+
+    assert.equal(before.length, 2)
+    assert.equal(res.status, 200)
+  })
+
   it('report pool events to subscribers', async (t) => {
     const site = await twoPoolSite(t)
     const events: string[] = []
