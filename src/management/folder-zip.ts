@@ -1,6 +1,6 @@
 /**
  * A folder as a ZIP, streamed while it is written: entries are added as the
- * walk finds them and yazl's output goes straight to the response, so
+ * walk finds them and the writer's output goes straight to the response, so
  * nothing is built in memory or in a temp file first. Entry names are
  * relative to the folder, `/`-separated, with every directory (empty ones
  * included) as an entry ending in `/`. A file that cannot be read midway
@@ -9,12 +9,12 @@
  *
  * @module
  */
-import { createReadStream } from 'node:fs'
 import { lstat, readdir, realpath } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
-import { ZipFile } from 'yazl'
+import { writeZip } from './zip-writer.js'
+import type { ZipSourceEntry } from './zip-writer.js'
 import { isInside } from './task-path.js'
 
 export interface FolderZipOptions {
@@ -26,23 +26,15 @@ export interface FolderZipOptions {
 
 /** Starts zipping `folder`; the returned stream fails if any file fails. */
 export function zipFolder(folder: string, options: FolderZipOptions): Readable {
-  const zip = new ZipFile()
-  const output = zip.outputStream as Readable
-  zip.on('error', (err: Error) => output.destroy(err))
-  addTree(zip, folder, '', options).then(
-    () => zip.end(),
-    (err: unknown) => output.destroy(err instanceof Error ? err : new Error(String(err))),
-  )
-  return output
+  return writeZip(walk(folder, '', options), options.compressionLevel)
 }
 
-async function addTree(
-  zip: ZipFile,
+/** Yields every folder and file below `dir`, in sorted order, folders before their contents. */
+async function* walk(
   dir: string,
   prefix: string,
   options: FolderZipOptions,
-): Promise<void> {
-  // Sorted, so the same folder always gives the same archive.
+): AsyncGenerator<ZipSourceEntry> {
   const names = (await readdir(dir)).sort()
   for (const entryName of names) {
     const absolute = join(dir, entryName)
@@ -50,33 +42,12 @@ async function addTree(
     const stats = await statEntry(absolute, name, options)
     if (stats === null) continue
     if (stats.isDirectory()) {
-      zip.addEmptyDirectory(`${name}/`, { mtime: stats.mtime, mode: stats.mode })
-      await addTree(zip, absolute, `${name}/`, options)
+      yield { name: `${name}/`, path: null, sizeBytes: 0, mtime: stats.mtime, mode: stats.mode }
+      yield* walk(absolute, `${name}/`, options)
     } else if (stats.isFile()) {
-      addFileEntry(zip, absolute, name, stats, options.compressionLevel)
+      yield { name, path: absolute, sizeBytes: stats.size, mtime: stats.mtime, mode: stats.mode }
     }
   }
-}
-
-function addFileEntry(
-  zip: ZipFile,
-  absolute: string,
-  name: string,
-  stats: Stats,
-  level: number,
-): void {
-  // Lazy: the file is opened only when yazl reaches it, so open handles stay few.
-  zip.addReadStreamLazy(
-    name,
-    {
-      mtime: stats.mtime,
-      mode: stats.mode,
-      size: stats.size,
-      compressionLevel: level,
-      compress: level > 0,
-    },
-    (callback) => callback(null, createReadStream(absolute)),
-  )
 }
 
 /** Follows symlinks only when they stay inside the task directory, and never into folders. */

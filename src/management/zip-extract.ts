@@ -9,16 +9,25 @@
  * @module
  */
 import { createWriteStream } from 'node:fs'
-import { mkdir, statfs, utimes } from 'node:fs/promises'
+import { mkdir, open, statfs, utimes, writeFile } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { crc32 } from 'node:zlib'
+import { promisify } from 'node:util'
+import { crc32, inflateRaw } from 'node:zlib'
 import yauzl from 'yauzl'
 import type { Entry, ZipFile } from 'yauzl'
 import { BadZipError, InsufficientStorageError } from './errors.js'
 import type { ManagementLimits } from './limits.js'
 import { RATIO_CHECK_FLOOR_BYTES } from './limits.js'
+
+const inflateRawAsync = promisify(inflateRaw)
+
+/** Entries up to this size are read, inflated and written whole: far fewer round trips than streams. */
+const WHOLE_ENTRY_MAX_BYTES = 4 * 1024 * 1024
+const METHOD_STORED = 0
+const METHOD_DEFLATED = 8
 
 const S_IFMT = 0o170000
 const S_IFLNK = 0o120000
@@ -50,7 +59,12 @@ export async function extractZip(
     const entries = await readEntries(zip, limits)
     const totalBytes = checkTotals(entries, archiveBytes, limits)
     await requireFreeSpace(dirname(stagingDir), totalBytes)
-    return await writeEntries(zip, entries, stagingDir, limits.extractConcurrency)
+    const file = await open(zipPath)
+    try {
+      return await writeEntries({ zip, file }, entries, stagingDir, limits.extractConcurrency)
+    } finally {
+      await file.close()
+    }
   } finally {
     zip.close()
   }
@@ -135,8 +149,14 @@ async function requireFreeSpace(dir: string, neededBytes: number): Promise<void>
   if (neededBytes > freeBytes) throw new InsufficientStorageError(neededBytes, freeBytes)
 }
 
+interface Archive {
+  zip: ZipFile
+  /** A second handle on the archive for whole-entry reads. */
+  file: FileHandle
+}
+
 async function writeEntries(
-  zip: ZipFile,
+  archive: Archive,
   entries: Entry[],
   stagingDir: string,
   concurrency: number,
@@ -160,7 +180,7 @@ async function writeEntries(
           continue
         }
         await ensureDir(dirname(target))
-        await writeEntry(zip, entry, target)
+        await writeEntry(archive, entry, target)
       } catch (err) {
         throw asZipError(err, entry.fileName)
       }
@@ -172,21 +192,15 @@ async function writeEntries(
   return summary
 }
 
-async function writeEntry(zip: ZipFile, entry: Entry, target: string): Promise<void> {
-  let crc = 0
-  const checksum = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      crc = crc32(chunk, crc)
-      callback(null, chunk)
-    },
-  })
-  const mode = (entry.externalFileAttributes >>> 16) & 0o777
-  const source = await zip.openReadStreamPromise(entry)
-  await pipeline(
-    source,
-    checksum,
-    createWriteStream(target, { mode: mode === 0 ? 0o644 : mode | 0o200 }),
-  )
+async function writeEntry(archive: Archive, entry: Entry, target: string): Promise<void> {
+  const storedMode = (entry.externalFileAttributes >>> 16) & 0o777
+  const mode = storedMode === 0 ? 0o644 : storedMode | 0o200
+  const isSmall =
+    entry.uncompressedSize <= WHOLE_ENTRY_MAX_BYTES &&
+    (entry.compressionMethod === METHOD_STORED || entry.compressionMethod === METHOD_DEFLATED)
+  const crc = isSmall
+    ? await writeWholeEntry(archive, entry, target, mode)
+    : await streamEntry(archive.zip, entry, target, mode)
   if (crc >>> 0 !== entry.crc32 >>> 0) {
     throw new BadZipError(
       `ZIP entry '${entry.fileName}' fails its CRC-32 check: the archive is corrupt`,
@@ -194,6 +208,51 @@ async function writeEntry(zip: ZipFile, entry: Entry, target: string): Promise<v
   }
   const modified = entry.getLastModDate()
   await utimes(target, modified, modified)
+}
+
+/** Reads the entry's bytes in one read, inflates them in one call, writes them in one go. */
+async function writeWholeEntry(
+  archive: Archive,
+  entry: Entry,
+  target: string,
+  mode: number,
+): Promise<number> {
+  const { fileDataStart } = await archive.zip.readLocalFileHeaderPromise(entry, { minimal: true })
+  const raw = Buffer.allocUnsafe(entry.compressedSize)
+  const { bytesRead } = await archive.file.read(raw, 0, entry.compressedSize, fileDataStart)
+  if (bytesRead !== entry.compressedSize) {
+    throw new BadZipError(`ZIP entry '${entry.fileName}' is truncated: the archive is incomplete`)
+  }
+  const data =
+    entry.compressionMethod === METHOD_DEFLATED
+      ? // One byte over the declared size is enough to tell a lying header.
+        await inflateRawAsync(raw, { maxOutputLength: entry.uncompressedSize + 1 })
+      : raw
+  if (data.length !== entry.uncompressedSize) {
+    throw new BadZipError(
+      `ZIP entry '${entry.fileName}' holds ${data.length} bytes, not the ${entry.uncompressedSize} its header declares`,
+    )
+  }
+  await writeFile(target, data, { mode })
+  return crc32(data)
+}
+
+async function streamEntry(
+  zip: ZipFile,
+  entry: Entry,
+  target: string,
+  mode: number,
+): Promise<number> {
+  let crc = 0
+  const checksum = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      crc = crc32(chunk, crc)
+      callback(null, chunk)
+    },
+  })
+  const source = await zip.openReadStreamPromise(entry)
+  await pipeline(source, checksum, createWriteStream(target, { mode, highWaterMark: 1024 * 1024 }))
+  return crc
 }
 
 /** Disk-full stays itself; anything else while extracting means the archive is at fault. */

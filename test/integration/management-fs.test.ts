@@ -237,7 +237,8 @@ describe('the fs endpoints', () => {
     const dir = join(h.taskDir, 'local', 'broken')
     await mkdir(dir)
     await writeFile(join(dir, 'a-big.bin'), randomBytes(24 * 1024 * 1024))
-    await writeFile(join(dir, 'b-small.txt'), 'x'.repeat(1000))
+    // Both are over the size read ahead whole, so each is read only at its turn.
+    await writeFile(join(dir, 'b-big.txt'), 'x'.repeat(8 * 1024 * 1024))
     const out = join(work, 'broken.zip')
     const child = spawn('curl', [
       '-s',
@@ -251,7 +252,7 @@ describe('the fs endpoints', () => {
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)))
 
     await waitFor(async () => ((await stat(out).catch(() => null))?.size ?? 0) > 1024 * 1024)
-    await truncate(join(dir, 'b-small.txt'), 10)
+    await truncate(join(dir, 'b-big.txt'), 10)
     const code = await exited
 
     assert.equal(code, 18, 'curl reports a transfer closed with data outstanding')
