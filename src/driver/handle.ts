@@ -278,6 +278,16 @@ export class TaskHandle {
       { site: this.state.siteName, exitCode: result.exitCode, error: result.error },
       'site host exited',
     )
+    if (result.error !== '') {
+      this.#emit({
+        taskId: this.state.taskId,
+        allocId: this.state.allocId,
+        taskName: this.state.taskName,
+        at: this.#completedAt,
+        message: result.error,
+        annotations: { kind: 'siteHostExited', exitCode: String(result.exitCode) },
+      })
+    }
     this.#resolveExit(result)
   }
 }

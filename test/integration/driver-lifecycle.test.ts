@@ -155,6 +155,9 @@ test('a site host killed with SIGKILL makes waitTask resolve with an error resul
 
   assert.notEqual(result.exitCode, 0)
   assert.match(result.error, /without an exit record/)
+  assert.ok(
+    fx.events.some((e) => e.annotations.kind === 'siteHostExited' && e.message === result.error),
+  )
   assert.equal(fx.driver.inspectTask(task.id).state, 'exited')
   await fx.driver.destroyTask(task.id, false)
 })
