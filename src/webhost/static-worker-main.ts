@@ -73,9 +73,22 @@ process.on('message', (message: HostToWorker, socket?: Socket) => {
 process.on('disconnect', () => process.exit(0))
 
 const directPort = Number(process.env.NOMAD_IIS_DIRECT_PORT ?? '0')
-if (directPort > 0) server.listen(directPort, '127.0.0.1', announceReady)
+if (directPort > 0) listenDirectly(directPort)
 else announceReady()
 startIdleWatch()
+
+/** Benchmarks only: the same server on a loopback port of its own, skipped when taken (web garden). */
+function listenDirectly(port: number): void {
+  const onError = (err: Error): void => {
+    process.stderr.write(`direct port ${port} not used: ${err.message}\n`)
+    announceReady()
+  }
+  server.once('error', onError)
+  server.listen(port, '127.0.0.1', () => {
+    server.removeListener('error', onError)
+    announceReady()
+  })
+}
 
 function announceReady(): void {
   send({ type: 'ready' })
