@@ -344,6 +344,41 @@ const PROCDUMP_OBJECT: ObjectDef = {
   },
 }
 
+const MANAGEMENT_API_OBJECT: ObjectDef = {
+  max_body_bytes: {
+    kind: 'attr',
+    type: 'number',
+    doc: 'Largest upload body the Management API accepts. Default 4 GiB.',
+  },
+  max_zip_entries: {
+    kind: 'attr',
+    type: 'number',
+    doc: 'Most entries an uploaded ZIP may hold. Default 100000.',
+  },
+  max_uncompressed_bytes: {
+    kind: 'attr',
+    type: 'number',
+    doc: 'Most bytes an uploaded ZIP may expand to. Default 16 GiB.',
+  },
+  max_compression_ratio: {
+    kind: 'attr',
+    type: 'number',
+    doc: 'Highest expansion ratio of an uploaded ZIP past 64 MiB. Default 1000.',
+  },
+  screenshot_timeout: {
+    kind: 'attr',
+    type: 'string',
+    isDuration: true,
+    doc: 'How long a screenshot may take. Default 30s.',
+  },
+  procdump_timeout: {
+    kind: 'attr',
+    type: 'string',
+    isDuration: true,
+    doc: 'How long a process dump may take. Default 2m.',
+  },
+}
+
 /** The agent config: `plugin "nomad_iis" { config { } }` in the Nomad client's config. */
 export const DRIVER_CONFIG_DEF: ObjectDef = {
   enabled: {
@@ -405,5 +440,13 @@ export const DRIVER_CONFIG_DEF: ObjectDef = {
     type: 'string',
     defaultValue: '/usr/bin/chromium',
     doc: 'Chromium used for screenshots by the Management API.',
+  },
+  management_apis: {
+    kind: 'blockList',
+    blockName: 'management_api',
+    minItems: 0,
+    maxItems: 1,
+    nested: MANAGEMENT_API_OBJECT,
+    doc: "Limits of the Management API's uploads, screenshots and dumps; unset keys keep its defaults.",
   },
 }

@@ -319,6 +319,19 @@ test('an empty agent config gets every default', () => {
     procdump: { binaryPath: '/usr/bin/procdump', acceptEula: false },
     stateDir: '/var/lib/nomad-iis',
     chromiumPath: '/usr/bin/chromium',
+    managementApi: {},
+  })
+})
+
+test('the management_api block sets the Management API limits it names', () => {
+  const config = parseDriverConfig({
+    management_api: [{ max_body_bytes: '1048576', max_zip_entries: 10, screenshot_timeout: '5s' }],
+  })
+
+  assert.deepEqual(config.managementApi, {
+    maxBodyBytes: 1_048_576,
+    maxZipEntries: 10,
+    screenshotTimeoutMs: 5000,
   })
 })
 
@@ -343,6 +356,7 @@ const INVALID_AGENT: [string, Record<string, unknown>, DriverErrorCode][] = [
   ['a bad fingerprint_interval', { fingerprint_interval: 'soon' }, 'ERR_DRIVER_INVALID_DURATION'],
   ['two procdump blocks', { procdump: [{}, {}] }, 'ERR_DRIVER_BLOCK_COUNT'],
   ['an unknown key', { udp_logger_port: 1 }, 'ERR_DRIVER_UNKNOWN_KEY'],
+  ['a zero upload limit', { management_api: [{ max_body_bytes: 0 }] }, 'ERR_DRIVER_INVALID_VALUE'],
 ]
 
 for (const [title, input, code] of INVALID_AGENT) {

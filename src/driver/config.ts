@@ -11,7 +11,7 @@ import { DRIVER_CONFIG_DEF, TASK_CONFIG_DEF } from './config-schema.js'
 import { DriverError } from './errors.js'
 import { toHclSpec, type HclSpec } from './hcl-spec.js'
 import type { ServiceUnavailableResponse, StartMode } from '../webhost/site-definition.js'
-import type { DriverConfig, PortMapping } from './types.js'
+import type { DriverConfig, ManagementApiLimits, PortMapping } from './types.js'
 
 /** The hclspec the plugin returns from TaskConfigSchema. */
 export const TASK_CONFIG_SPEC: HclSpec = toHclSpec(TASK_CONFIG_DEF)
@@ -157,7 +157,33 @@ export function parseDriverConfig(decoded: unknown): DriverConfig {
     },
     stateDir,
     chromiumPath: config.chromium_path as string,
+    managementApi: toManagementLimits(blocks(config.management_apis)[0]),
   }
+}
+
+const MANAGEMENT_LIMIT_KEYS = [
+  ['max_body_bytes', 'maxBodyBytes'],
+  ['max_zip_entries', 'maxZipEntries'],
+  ['max_uncompressed_bytes', 'maxUncompressedBytes'],
+  ['max_compression_ratio', 'maxCompressionRatio'],
+  ['screenshot_timeout', 'screenshotTimeoutMs'],
+  ['procdump_timeout', 'procdumpTimeoutMs'],
+] as const
+
+function toManagementLimits(block: DecodedObject | undefined): ManagementApiLimits {
+  const limits: ManagementApiLimits = {}
+  for (const [key, name] of MANAGEMENT_LIMIT_KEYS) {
+    const value = block?.[key] as number | null | undefined
+    if (value === null || value === undefined) continue
+    if (!(value > 0)) {
+      throw new DriverError(
+        'ERR_DRIVER_INVALID_VALUE',
+        `"${key}" in management_api is ${value}; use a value above 0`,
+      )
+    }
+    limits[name] = value
+  }
+  return limits
 }
 
 function blocks(value: DecodedObject[keyof DecodedObject]): DecodedObject[] {

@@ -49,6 +49,18 @@ export interface DriverConfig {
   procdump: { binaryPath: string; acceptEula: boolean }
   stateDir: string
   chromiumPath: string
+  /** The `management_api` block: overrides of the Management API's limits; absent keys keep its defaults. */
+  managementApi?: ManagementApiLimits
+}
+
+/** Limits of the Management API an operator may set in the agent config. */
+export interface ManagementApiLimits {
+  maxBodyBytes?: number
+  maxZipEntries?: number
+  maxUncompressedBytes?: number
+  maxCompressionRatio?: number
+  screenshotTimeoutMs?: number
+  procdumpTimeoutMs?: number
 }
 
 /** What the driver keeps in Nomad's handle to find a task again. */
