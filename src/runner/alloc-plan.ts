@@ -23,6 +23,7 @@ import { buildTaskEnv } from './task-env.js'
 import type { WireTaskConfig } from './driver-plugin.js'
 
 export const DRIVER_NAME = 'iis'
+const DEV_NULL = '/dev/null'
 
 export interface PlannedTask {
   spec: TaskSpec
@@ -159,8 +160,9 @@ function buildWire(
     devices: [],
     user: '',
     alloc_dir: alloc.dir.path,
-    stdout_path: join(logs, `.${task.name}.stdout.fifo`),
-    stderr_path: join(logs, `.${task.name}.stderr.fifo`),
+    // With `logs { disabled = true }` Nomad runs no logmon and hands the driver /dev/null.
+    stdout_path: task.logs.isDisabled ? DEV_NULL : join(logs, `.${task.name}.stdout.fifo`),
+    stderr_path: task.logs.isDisabled ? DEV_NULL : join(logs, `.${task.name}.stderr.fifo`),
     task_group_name: alloc.group.name,
     job_name: input.job.name,
     alloc_id: alloc.allocId,

@@ -117,3 +117,24 @@ for (const [name, text, message] of INVALID) {
     })
   })
 }
+
+test('a logs block sets logmon limits; without one Nomad defaults apply', async () => {
+  const text = (logs: string) =>
+    `job "x" {\n  group "g" {\n    task "t" {\n      driver = "iis"\n${logs}\n    }\n  }\n}\n`
+
+  const limited = await parseJob('job.hcl', text('logs {\n  max_files = 3\n  max_file_size = 2\n}'))
+  const defaults = await parseJob('job.hcl', text(''))
+  const disabled = await parseJob('job.hcl', text('logs {\n  disabled = true\n}'))
+
+  assert.deepEqual(limited.groups[0].tasks[0].logs, {
+    maxFiles: 3,
+    maxFileBytes: 2 * 1024 * 1024,
+    isDisabled: false,
+  })
+  assert.deepEqual(defaults.groups[0].tasks[0].logs, {
+    maxFiles: 10,
+    maxFileBytes: 10 * 1024 * 1024,
+    isDisabled: false,
+  })
+  assert.equal(disabled.groups[0].tasks[0].logs.isDisabled, true)
+})

@@ -20,6 +20,8 @@ type HclMap = Record<string, unknown>
 const DEFAULT_KILL_TIMEOUT_MS = 5000
 const DEFAULT_CPU_MHZ = 100
 const DEFAULT_MEMORY_MB = 300
+const DEFAULT_LOG_FILES = 10
+const DEFAULT_LOG_MB = 10
 const ARTIFACT_KEYS = new Set(['source', 'destination', 'mode', 'options', 'headers', 'chown'])
 
 /**
@@ -149,11 +151,32 @@ function toTask(name: string, body: HclMap): TaskSpec {
     artifacts: blockList(body.artifact, `${where} artifact`).map((a) => toArtifact(a, where)),
     killTimeoutMs,
     killSignal: optionalString(body.kill_signal, `${where} kill_signal`) ?? '',
+    logs: toLogs(body.logs, where),
     cpuMhz: optionalNumber(resources.cpu, `${where} resources cpu`) ?? DEFAULT_CPU_MHZ,
     memoryMb: optionalNumber(resources.memory, `${where} resources memory`) ?? DEFAULT_MEMORY_MB,
     memoryMaxMb: optionalNumber(resources.memory_max, `${where} resources memory_max`) ?? 0,
     meta: stringMap(body.meta, `${where} meta`),
   }
+}
+
+/** `logs { max_files, max_file_size (MB), disabled }` with Nomad's defaults (10, 10, false). */
+function toLogs(value: unknown, task: string): TaskSpec['logs'] {
+  const where = `${task} logs`
+  const body = blockList(value, where)[0] ?? {}
+  const maxFiles = optionalNumber(body.max_files, `${where} max_files`) ?? DEFAULT_LOG_FILES
+  const maxFileMb = optionalNumber(body.max_file_size, `${where} max_file_size`) ?? DEFAULT_LOG_MB
+  if (
+    !Number.isInteger(maxFiles) ||
+    maxFiles < 1 ||
+    !Number.isInteger(maxFileMb) ||
+    maxFileMb < 1
+  ) {
+    throw jobInvalidError(`${where}: max_files and max_file_size must be whole numbers, 1 or more`)
+  }
+  const disabled = body.disabled ?? body.enabled === false
+  if (typeof disabled !== 'boolean')
+    throw jobInvalidError(`${where} disabled must be true or false`)
+  return { maxFiles, maxFileBytes: maxFileMb * 1024 * 1024, isDisabled: disabled }
 }
 
 function toArtifact(body: HclMap, task: string): ArtifactSpec {

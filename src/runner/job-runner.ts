@@ -170,7 +170,7 @@ class JobRun {
           urls,
           allocDir: alloc.dir.path,
           isReady,
-          logs: { stdout: fifos[0].logPath, stderr: fifos[1].logPath },
+          logs: { stdout: fifos[0]?.logPath ?? null, stderr: fifos[1]?.logPath ?? null },
         })
       }),
     )

@@ -36,6 +36,8 @@ export interface TaskSpec {
   killTimeoutMs: number
   /** Empty when the job sets none: the driver picks its default. */
   killSignal: string
+  /** The `logs` block: logmon's rotation limits, or no log capture at all. */
+  logs: { maxFiles: number; maxFileBytes: number; isDisabled: boolean }
   cpuMhz: number
   memoryMb: number
   memoryMaxMb: number

@@ -2,7 +2,8 @@
  * The logmon role of a Nomad client on Linux: a task's stdout and stderr
  * paths are FIFOs in `<alloc>/alloc/logs/.<task>.<stream>.fifo`, and
  * whatever the driver writes into them is copied into
- * `<alloc>/alloc/logs/<task>.<stream>.0`.
+ * `<alloc>/alloc/logs/<task>.<stream>.<n>`, rotated by the job's `logs`
+ * limits.
  *
  * The FIFO is opened read-write and non-blocking: holding a write end
  * ourselves means the reader never sees end-of-file when the plugin closes
@@ -12,12 +13,14 @@
  * @module
  */
 import { execFile } from 'node:child_process'
-import { constants, createWriteStream, openSync } from 'node:fs'
+import { constants, openSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { Socket } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import type { WriteStream } from 'node:fs'
+
+import { DEFAULT_ROTATION, RotatingLog } from './rotating-log.js'
+import type { RotationLimits } from './rotating-log.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -26,21 +29,30 @@ export type LogStream = 'stdout' | 'stderr'
 export class LogFifo {
   /** The FIFO the driver writes into (TaskConfig.stdout_path / stderr_path). */
   readonly fifoPath: string
-  /** The file the copy lands in. */
+  /** The first file the copy lands in (`.0`); later ones count up. */
   readonly logPath: string
+  readonly #base: string
+  readonly #limits: RotationLimits
   #reader: Socket | null = null
-  #file: WriteStream | null = null
+  #file: RotatingLog | null = null
 
-  constructor(logsDir: string, taskName: string, stream: LogStream) {
+  constructor(
+    logsDir: string,
+    taskName: string,
+    stream: LogStream,
+    limits: RotationLimits = DEFAULT_ROTATION,
+  ) {
     this.fifoPath = join(logsDir, `.${taskName}.${stream}.fifo`)
-    this.logPath = join(logsDir, `${taskName}.${stream}.0`)
+    this.#base = join(logsDir, `${taskName}.${stream}`)
+    this.logPath = `${this.#base}.0`
+    this.#limits = limits
   }
 
   /** Creates the FIFO with the system's mkfifo and starts copying. */
   async open(): Promise<void> {
     await execFileAsync('mkfifo', ['-m', '600', this.fifoPath])
     const fd = openSync(this.fifoPath, constants.O_RDWR | constants.O_NONBLOCK)
-    this.#file = createWriteStream(this.logPath, { flags: 'a' })
+    this.#file = new RotatingLog(this.#base, this.#limits)
     this.#reader = new Socket({ fd, readable: true, writable: false })
     this.#reader.on('error', () => this.#reader?.destroy())
     this.#reader.pipe(this.#file)

@@ -22,7 +22,8 @@ export interface ServingRecord {
   allocDir: string
   /** True when the first URL answered HTTP before the readiness deadline. */
   isReady: boolean
-  logs: { stdout: string; stderr: string }
+  /** The first log file of each stream; null with `logs { disabled = true }`. */
+  logs: { stdout: string | null; stderr: string | null }
 }
 
 export interface ExitRecord {

@@ -27,7 +27,8 @@ const STOP_GRACE_MS = 5000
 export class TaskRunner {
   readonly alloc: PlannedAlloc
   readonly task: PlannedTask
-  readonly fifos: [LogFifo, LogFifo]
+  /** stdout then stderr; empty with `logs { disabled = true }`. */
+  readonly fifos: LogFifo[]
   /** Set once WaitTask answered (or the task was lost). */
   exit: TaskExit | null = null
   readonly #supervisor: PluginSupervisor
@@ -48,10 +49,14 @@ export class TaskRunner {
   ) {
     this.alloc = alloc
     this.task = task
-    this.fifos = [
-      new LogFifo(alloc.dir.logsDir, task.spec.name, 'stdout'),
-      new LogFifo(alloc.dir.logsDir, task.spec.name, 'stderr'),
-    ]
+    const { logs, name } = task.spec
+    const limits = { maxFiles: logs.maxFiles, maxFileBytes: logs.maxFileBytes }
+    this.fifos = logs.isDisabled
+      ? []
+      : [
+          new LogFifo(alloc.dir.logsDir, name, 'stdout', limits),
+          new LogFifo(alloc.dir.logsDir, name, 'stderr', limits),
+        ]
     this.#supervisor = supervisor
     this.#reporter = reporter
     this.#onEnded = onEnded
