@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { isProcessAlive, readExitRecord } from '../../src/webhost/index.js'
 import {
   app,
   makeSite,
@@ -195,6 +196,50 @@ describe('application pools', () => {
 
     assert.equal(before.length, 2)
     assert.equal(res.status, 200)
+  })
+
+  it('end the site host with a rapid-fail exit record after too many crashes in the interval', async (t) => {
+    const site = await twoPoolSite(t, {
+      rapidFailProtection: { isEnabled: true, maxCrashes: 2, intervalMs: 60_000 },
+    })
+    for (let crash = 0; crash < 2; crash++) {
+      await (await fetch(site.url('/'))).text()
+      const pid = await workerPid(site, 'default')
+      process.kill(pid ?? -1, 'SIGKILL')
+      if (crash === 0)
+        await waitFor(async () => (await workerPid(site, 'default')) !== pid, 'crash noticed')
+    }
+
+    await waitFor(() => !isProcessAlive(site.host.pid), 'site host exit')
+    const record = await readExitRecord(site.stateDir, site.def.name)
+
+    assert.equal(record?.exitCode, 1)
+    assert.match(record?.error ?? '', /rapid-fail protection/)
+  })
+
+  it('stop an idle OnDemand worker after the idle timeout and start another on demand', async (t) => {
+    const site = await twoPoolSite(t, { idleTimeoutMs: 300 })
+    await rawRequest(site.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    const first = await workerPid(site, 'default')
+
+    await waitFor(async () => (await workerPid(site, 'default')) === undefined, 'idle stop')
+    const res = await fetch(site.url('/'))
+
+    assert.ok(first !== undefined)
+    assert.equal(res.status, 200)
+    assert.notEqual(await workerPid(site, 'default'), first)
+  })
+
+  it('recycle on the periodic restart interval', async (t) => {
+    const site = await twoPoolSite(t, { startMode: 'AlwaysRunning', periodicRestartMs: 300 })
+    const first = await workerPid(site, 'default')
+
+    await waitFor(async () => {
+      const pid = await workerPid(site, 'default')
+      return pid !== undefined && pid !== first
+    }, 'periodic recycle')
+
+    assert.equal((await fetch(site.url('/'))).status, 200)
   })
 
   it('report pool events to subscribers', async (t) => {
