@@ -74,6 +74,8 @@ export interface LaunchOptions {
   /** The agent's environment; defaults to process.env. */
   env?: NodeJS.ProcessEnv
   log: PluginLogger
+  /** Working directory; Nomad leaves the agent's (often `/`). */
+  cwd?: string
   /** Overrides the cookie value (tests of a wrong cookie); null leaves it out. */
   cookie?: string | null
   startTimeoutMs?: number
@@ -114,6 +116,7 @@ export async function launchPlugin(options: LaunchOptions): Promise<PluginClient
   if (options.cookie !== null) env[MAGIC_COOKIE_KEY] = options.cookie ?? MAGIC_COOKIE_VALUE
   const child = spawn(options.executable, options.args ?? [], {
     env,
+    cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const exited = new Promise<ProcessExit>((resolve) => {

@@ -196,3 +196,49 @@ test('Driver.Shutdown answers without ending the plugin, and Init is accepted', 
 
   assert.equal(events.messages.length, 1)
 })
+
+test('handshakes Nomad would reject are rejected by the harness client too', () => {
+  const bad = [
+    '1|2|unix|/tmp/x',
+    '1|2|unix|/tmp/x|netrpc',
+    '1|1|unix|/tmp/x|grpc',
+    '2|2|unix|/tmp/x|grpc',
+    '1|2|tcp|localhost|grpc',
+    '1|2|udp|/tmp/x|grpc',
+    '1|2|unix|/tmp/x|grpc||true',
+    'hello',
+  ]
+
+  for (const line of bad) assert.throws(() => parseHandshake(line), undefined, line)
+  assert.equal(parseHandshake('1|2|tcp|127.0.0.1:10000|grpc\r\n').address, '127.0.0.1:10000')
+})
+
+test('two plugins on one host listen on different sockets, each owned by the launched pid', async (t) => {
+  const launch = () =>
+    launchPlugin({
+      executable: process.execPath,
+      args: [MAIN_JS],
+      log: recordingLogger([]),
+      cwd: '/',
+    })
+  const first = await launch()
+  t.after(() => first.kill())
+  const second = await launch()
+  t.after(() => second.kill())
+
+  const [a, b] = await Promise.all([first.pluginInfo(), second.pluginInfo()])
+  await first.kill()
+  const refused = await new Promise<boolean>((resolve) => {
+    const socket = connect(first.handshake.address, () => {
+      socket.destroy()
+      resolve(false)
+    })
+    socket.on('error', () => resolve(true))
+  })
+
+  assert.equal(a.name, 'iis')
+  assert.equal(b.name, 'iis')
+  assert.notEqual(first.handshake.address, second.handshake.address)
+  assert.equal(refused, true)
+  assert.equal((await second.pluginInfo()).name, 'iis')
+})

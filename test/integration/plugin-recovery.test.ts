@@ -182,3 +182,18 @@ test('the Management API started by plugin args answers for a task, also after a
   assert.equal(await apiStatus(port, path), 200)
   assert.equal(await apiStatus(port, `/api/v1/allocs/${task.alloc_id as string}/other/status`), 404)
 })
+
+test('SIGTERM ends the plugin cleanly and leaves the task serving, even started from cwd /', async (t) => {
+  const harness = await startHarness({}, { cwd: '/' })
+  t.after(() => harness.cleanup())
+  const task = await harness.newTask(STATIC_CONFIG)
+  const { handle } = await harness.client.startTask(task)
+  harness.track(handle as Message)
+
+  process.kill(harness.client.pid!, 'SIGTERM')
+  const exit = await harness.client.exited
+  const page = await httpGet(portOf(task), '/')
+
+  assert.deepEqual(exit, { code: 0, signal: null })
+  assert.equal(page.status, 200)
+})
