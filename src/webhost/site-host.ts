@@ -286,7 +286,8 @@ export class SiteHost {
   #onPoolEvent(event: PoolEvent): void {
     const level =
       event.kind === 'workerCrashed' || event.kind === 'rapidFailProtection' ? 'warn' : 'info'
-    this.#log[level]({ pool: event.pool, ...event.details }, event.message)
+    // Under `event`: a worker's `pid` must not shadow the site host's own.
+    this.#log[level]({ pool: event.pool, event: event.details }, event.message)
     this.#broadcast(event)
     // Rapid-fail protection ends the site host with an error, so that the task
     // fails and Nomad's restart policy takes over; a pool stopped on purpose does not.
