@@ -17,7 +17,7 @@ import { IdleTimer } from './idle-timer.js'
 import { sendProblem } from './problem-page.js'
 import { PROGRAM_HOST, ProgramProcess } from './program-process.js'
 import type { ProgramExit } from './program-process.js'
-import type { ProgramProxy } from './proxy.js'
+import type { ProgramProxy, ProxyTarget } from './proxy.js'
 import { RequestQueue } from './request-queue.js'
 import type { WorkerStatus, SiteEventKind } from '../control-protocol.js'
 import type {
@@ -44,10 +44,13 @@ export interface HostedApplicationOptions {
   onFailure?: (reason: string) => void
 }
 
-/** A run that is stopping once its requests are done (overlapped recycle). */
+/** One start of the program, with its requests in flight. */
 interface Run {
   program: ProgramProcess
+  /** Where the proxy sends requests; set once the program is ready. */
+  target: ProxyTarget
   inFlight: number
+  /** True once it takes no new requests and stops when the last one is done. */
   isDraining: boolean
 }
 
@@ -157,7 +160,13 @@ export class HostedApplication {
 
   /** Serves a request: the offline page, the program's answer, or 503 when it cannot. */
   handle(req: IncomingMessage, res: ServerResponse): void {
-    void this.#handle(req, res)
+    const run = this.#current
+    // The hot path: a ready program, nothing in the way, no promise per request.
+    if (run !== null && this.#isOpen && this.#offline.content === null) {
+      this.#forward(run, req, res)
+      return
+    }
+    void this.#handleSlowly(req, res)
   }
 
   /** Tunnels an upgrade (WebSocket) to the running program, starting it when needed. */
@@ -165,15 +174,14 @@ export class HostedApplication {
     void this.#upgrade(req, socket, head)
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #handleSlowly(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const run = await this.#runFor(req, res)
-    if (run === null) return
+    if (run !== null) this.#forward(run, req, res)
+  }
+
+  #forward(run: Run, req: IncomingMessage, res: ServerResponse): void {
     this.#begin(run)
-    try {
-      await this.#options.proxy.forward(req, res, targetOf(run))
-    } finally {
-      this.#end(run)
-    }
+    this.#options.proxy.forward(req, res, run.target, () => this.#end(run))
   }
 
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -186,7 +194,7 @@ export class HostedApplication {
     }
     this.#begin(run)
     socket.once('close', () => this.#end(run))
-    this.#options.proxy.upgrade(req, socket, head, targetOf(run))
+    this.#options.proxy.upgrade(req, socket, head, run.target)
   }
 
   /** Waits for a ready run; answers the request itself (and returns null) when there is none. */
@@ -254,7 +262,8 @@ export class HostedApplication {
       applicationAlias: application.alias,
       stdio: this.#options.stdio,
     })
-    const run: Run = { program, inFlight: 0, isDraining: false }
+    const target = { host: PROGRAM_HOST, port: 0, pairingToken: program.pairingToken }
+    const run: Run = { program, target, inFlight: 0, isDraining: false }
     this.#runs.add(run)
     program.on('exit', (exit) => this.#onExit(run, exit))
     try {
@@ -263,6 +272,7 @@ export class HostedApplication {
       if (!isHostedError(err, 'ERR_HOSTED_CLOSED')) this.#fail('failed to start', err as Error)
       throw err
     }
+    target.port = program.port
     this.#emit('workerStarted', 'hosted program started', { pid: String(program.pid) })
     this.#idle.arm()
     if (application.enablePreload && pool.startMode === 'AlwaysRunning') this.#warmUp(run)
@@ -379,10 +389,6 @@ export class HostedApplication {
       details: { application: this.application.alias, ...details },
     })
   }
-}
-
-function targetOf(run: Run): { host: string; port: number; pairingToken: string | null } {
-  return { host: PROGRAM_HOST, port: run.program.port, pairingToken: run.program.pairingToken }
 }
 
 /** 503 with the app_offline.htm page, or a plain problem page when the pool stopped. */

@@ -26,7 +26,7 @@ async function listen(t: TestContext, server: Server | ReturnType<typeof createN
 /** A proxy in front of `target`, listening on loopback. */
 async function proxyTo(t: TestContext, target: ProxyTarget, proxy = new ProgramProxy()) {
   t.after(() => proxy.close())
-  const front = createServer((req, res) => void proxy.forward(req, res, target))
+  const front = createServer((req, res) => proxy.forward(req, res, target))
   return `http://127.0.0.1:${await listen(t, front)}`
 }
 

@@ -67,7 +67,7 @@ export interface ProgramProxyOptions {
  *
  * @example
  * const proxy = new ProgramProxy()
- * server.on('request', (req, res) => proxy.forward(req, res, target))
+ * server.on('request', (req, res) => proxy.forward(req, res, target, () => {}))
  * server.on('upgrade', (req, socket, head) => proxy.upgrade(req, socket, head, target))
  */
 export class ProgramProxy {
@@ -87,17 +87,23 @@ export class ProgramProxy {
     })
   }
 
-  /** Forwards one request; resolves once the response to the client has ended or failed. */
-  forward(req: IncomingMessage, res: ServerResponse, target: ProxyTarget): Promise<void> {
+  /**
+   * Forwards one request. `onDone` is called once the response to the
+   * client has ended or failed (a callback, not a promise: this is the hot path).
+   */
+  forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: ProxyTarget,
+    onDone?: () => void,
+  ): void {
+    if (onDone !== undefined) res.once('close', onDone)
     if (this.#isClosed) {
       sendProblem(req, res, 503, 'the application is shutting down')
-      return Promise.resolve()
+      return
     }
-    requestChannel.publish({ request: req })
-    return new Promise((resolve) => {
-      res.once('close', resolve)
-      this.#send(req, res, target, true)
-    })
+    if (requestChannel.hasSubscribers) requestChannel.publish({ request: req })
+    this.#send(req, res, target, true)
   }
 
   /** Tunnels an Upgrade request (WebSocket) to the program. */
@@ -156,8 +162,13 @@ export class ProgramProxy {
     })
     upstream.once('response', (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, copyHeaders(upRes.headers))
-      responseChannel.publish({ request: req, statusCode: upRes.statusCode })
-      pipeline(upRes, res, () => {})
+      if (responseChannel.hasSubscribers) {
+        responseChannel.publish({ request: req, statusCode: upRes.statusCode })
+      }
+      // A program that dies mid-body: the client's response is cut, not ended as if complete.
+      upRes.once('error', () => res.destroy())
+      upRes.once('aborted', () => res.destroy())
+      upRes.pipe(res)
     })
     upstream.once('error', (error) => {
       if (mayRetry && upstream.reusedSocket && isRetryable(req, error)) {
