@@ -3,13 +3,14 @@
  * the registry and exit record, and outliving the process that started it.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { execFile, spawn } from 'node:child_process'
+import { createReadStream, readdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import {
   isProcessAlive,
   readExitRecord,
@@ -28,6 +29,8 @@ import {
   writeFiles,
 } from './webhost-fixture.js'
 import type { StartedSiteHost } from '../../src/webhost/index.js'
+
+const run = promisify(execFile)
 
 describe('a site host', () => {
   it('routes by the longest alias, case-insensitively, and serves virtual directories', async (t) => {
@@ -141,6 +144,34 @@ describe('a site host', () => {
     assert.deepEqual(await readRegistry(fixture.stateDir), [])
     assert.equal((await readExitRecord(fixture.stateDir, fixture.def.name))?.exitCode, 0)
     assert.equal((await readExitRecord(fixture.stateDir, fixture.def.name))?.error, '')
+  })
+
+  it('writes its log to FIFOs as Nomad hands them out, without blocking on them', async (t) => {
+    const fixture = await makeSite(t, (dir) => {
+      writeFiles(dir, { 'root/index.html': 'fifo' })
+      return { applications: [app('/', join(dir, 'root'))], pools: [pool('default')] }
+    })
+    const stdoutFifo = join(fixture.dir, 'task.stdout.fifo')
+    const stderrFifo = join(fixture.dir, 'task.stderr.fifo')
+    await run('mkfifo', [stdoutFifo, stderrFifo])
+    fixture.def.stdoutPath = stdoutFifo
+    fixture.def.stderrPath = stderrFifo
+    let logged = ''
+    const reader = createReadStream(stderrFifo)
+    reader.on('data', (chunk) => (logged += chunk.toString()))
+    const outReader = createReadStream(stdoutFifo)
+    outReader.resume()
+    t.after(() => {
+      reader.destroy()
+      outReader.destroy()
+    })
+
+    const site = await startSite(t, fixture)
+    const body = await (await fetch(site.url('/'))).text()
+    await waitFor(() => logged.includes('worker process started'), 'worker start logged')
+
+    assert.equal(body, 'fifo')
+    assert.match(logged, /"msg":"site host started"/)
   })
 
   it('keeps serving after the process that started it was killed with SIGKILL', async (t) => {
