@@ -79,6 +79,7 @@ class JobRun {
       await this.#startAllocs(job, allocs, supervisor)
       if (this.#options.stop.aborted) return await this.#shutdown(0)
       await this.#announce()
+      this.#reporter.note('running; press Ctrl-C to stop every task')
       const reason = await this.#waitForEnd()
       return await this.#shutdown(reason === 'signal' ? 0 : 1)
     } catch (err) {
