@@ -32,6 +32,7 @@
  */
 import type { CtyValue } from './cty-msgpack.js'
 import { compareBytewise } from './cty-msgpack.js'
+import { interpolate } from './hcl-template.js'
 import { convertToType, parseTypeExpression } from './hcl-types.js'
 
 export interface HclSpec {
@@ -67,7 +68,7 @@ export class HclDecodeError extends Error {
 
 type Body = Record<string, unknown>
 
-interface Scope {
+export interface Scope {
   blockName: string
   variables: Record<string, string> | undefined
 }
@@ -321,37 +322,6 @@ function singleBody(raw: unknown, name: string): Body | undefined {
     throw new HclDecodeError(`block '${name}' must be an object, got ${describe(value)}`)
   }
   return value as Body
-}
-
-function interpolate(value: unknown, scope: Scope, name: string): unknown {
-  if (typeof value === 'string') return renderTemplate(value, scope, name)
-  if (Array.isArray(value)) return value.map((item) => interpolate(item, scope, name))
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, interpolate(item, scope, name)]),
-    )
-  }
-  return value
-}
-
-function renderTemplate(text: string, scope: Scope, name: string): string {
-  return text.replace(/\$\$\{|\$\{([^}]*)\}/g, (whole, expression: string | undefined) => {
-    if (expression === undefined) return '${'
-    const variable = expression.trim()
-    if (!/^[A-Za-z_][\w.-]*$/.test(variable)) {
-      throw new HclDecodeError(
-        `argument '${name}' in block '${scope.blockName}': only variable references are ` +
-          `supported in '${whole}'`,
-      )
-    }
-    const value = scope.variables?.[variable]
-    if (value === undefined) {
-      throw new HclDecodeError(
-        `argument '${name}' in block '${scope.blockName}': unknown variable '${variable}'`,
-      )
-    }
-    return value
-  })
 }
 
 function parseLiteral(text: string, scope: Scope): CtyValue {

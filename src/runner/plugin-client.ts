@@ -53,20 +53,21 @@ import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import * as grpc from '@grpc/grpc-js'
 import { RunnerError } from './errors.js'
+import type { Handshake } from './plugin-handshake.js'
+import { parseHandshake } from './plugin-handshake.js'
+import type { PluginLogger } from './plugin-stderr.js'
+import { forwardStderr } from './plugin-stderr.js'
 import type { HclSpec } from './hcldec.js'
 import { loadPluginProtos } from './plugin-protos.js'
 
+export type { Handshake } from './plugin-handshake.js'
+export { parseHandshake } from './plugin-handshake.js'
+export type { PluginLogger } from './plugin-stderr.js'
+export { isGoLogTimestamp, parseLogLine } from './plugin-stderr.js'
+export { isRecoverableError } from './plugin-status-details.js'
+
 export const MAGIC_COOKIE_KEY = 'NOMAD_PLUGIN_MAGIC_COOKIE'
 export const MAGIC_COOKIE_VALUE = 'e4327c2e01eabfd75a8a67adb114fb34a757d57eee7728d857a8cec6e91a7255'
-
-/** A pino-compatible logger. */
-export interface PluginLogger {
-  trace(obj: object, msg?: string): void
-  debug(obj: object, msg?: string): void
-  info(obj: object, msg?: string): void
-  warn(obj: object, msg?: string): void
-  error(obj: object, msg?: string): void
-}
 
 export interface LaunchOptions {
   executable: string
@@ -79,14 +80,6 @@ export interface LaunchOptions {
   /** Overrides the cookie value (tests of a wrong cookie); null leaves it out. */
   cookie?: string | null
   startTimeoutMs?: number
-}
-
-export interface Handshake {
-  coreVersion: number
-  appVersion: number
-  network: 'unix' | 'tcp'
-  address: string
-  protocol: 'grpc'
 }
 
 export type Message = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -140,40 +133,6 @@ export function connectPlugin(
 ): PluginClient {
   const handshake: Handshake = { coreVersion: 1, appVersion: 2, protocol: 'grpc', ...target }
   return new PluginClient(handshake, log, null, null)
-}
-
-/** Validates a handshake line with go-plugin's client rules. */
-export function parseHandshake(line: string): Handshake {
-  const parts = line.trim().split('|')
-  if (parts.length < 4) {
-    throw pluginError(`unrecognized remote plugin message: '${line.trim()}'`)
-  }
-  const [core, app, network, address, protocol = 'netrpc', cert = ''] = parts
-  if (Number(core) !== 1 || !/^\d+$/.test(core)) {
-    throw pluginError(`incompatible core API version '${core}' in the handshake; expected 1`)
-  }
-  if (app !== '2') {
-    throw pluginError(`incompatible app protocol version '${app}' in the handshake; expected 2`)
-  }
-  if (network !== 'unix' && network !== 'tcp') {
-    throw pluginError(`unknown address type '${network}' in the handshake; expected unix or tcp`)
-  }
-  if (network === 'unix' && !address.startsWith('/')) {
-    throw pluginError(`unix socket address '${address}' in the handshake is not absolute`)
-  }
-  if (network === 'tcp' && !/^[\d.]+:\d+$|^\[[\da-f:]+\]:\d+$/i.test(address)) {
-    throw pluginError(`tcp address '${address}' in the handshake is not host:port`)
-  }
-  if (protocol !== 'grpc') {
-    throw pluginError(`unsupported plugin protocol '${protocol}' in the handshake; expected grpc`)
-  }
-  if (parts.length > 6) {
-    throw pluginError('the handshake has a multiplexing field, which Nomad never asks for')
-  }
-  if (cert.length > 50) {
-    throw pluginError('the handshake carries a TLS certificate, but Nomad never enables AutoMTLS')
-  }
-  return { coreVersion: 1, appVersion: 2, network, address, protocol }
 }
 
 /** One connection to a plugin, with a typed wrapper per RPC. */
@@ -362,61 +321,6 @@ export class PluginClient {
   }
 }
 
-const RECOVERABLE_TYPE_URL =
-  'type.googleapis.com/hashicorp.nomad.plugins.shared.structs.RecoverableError'
-
-/**
- * True when a failed call carries Nomad's RecoverableError detail with
- * `recoverable = true` in its grpc-status-details-bin trailer: the client
- * then applies the job's restart policy instead of failing the task.
- */
-export function isRecoverableError(err: unknown): boolean {
-  const metadata = (err as { metadata?: grpc.Metadata } | null)?.metadata
-  const values = metadata?.get('grpc-status-details-bin') ?? []
-  for (const value of values) {
-    if (!Buffer.isBuffer(value)) continue
-    for (const detail of protoFields(value).filter((f) => f.number === 3)) {
-      const any = protoFields(detail.bytes)
-      const typeUrl = any.find((f) => f.number === 1)?.bytes.toString()
-      const payload = any.find((f) => f.number === 2)?.bytes
-      if (typeUrl === RECOVERABLE_TYPE_URL && payload !== undefined) {
-        return payload.length >= 2 && payload[0] === 0x08 && payload[1] === 0x01
-      }
-    }
-  }
-  return false
-}
-
-/** The length-delimited fields of a protobuf message (other wire types skipped). */
-function protoFields(buf: Buffer): { number: number; bytes: Buffer }[] {
-  const fields: { number: number; bytes: Buffer }[] = []
-  let at = 0
-  const varint = () => {
-    let value = 0
-    let shift = 0
-    while (at < buf.length) {
-      const byte = buf[at++]
-      value += (byte & 0x7f) * 2 ** shift
-      shift += 7
-      if ((byte & 0x80) === 0) break
-    }
-    return value
-  }
-  while (at < buf.length) {
-    const key = varint()
-    const wireType = key % 8
-    if (wireType === 0) varint()
-    else if (wireType === 2) {
-      const length = varint()
-      fields.push({ number: Math.floor(key / 8), bytes: buf.subarray(at, at + length) })
-      at += length
-    } else if (wireType === 1) at += 8
-    else if (wireType === 5) at += 4
-    else break
-  }
-  return fields
-}
-
 async function ignoreUnimplemented(call: Promise<unknown>): Promise<void> {
   try {
     await call
@@ -453,54 +357,6 @@ function firstLine(
       }
     })
   })
-}
-
-const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error'])
-
-function forwardStderr(child: ChildProcess, log: PluginLogger): void {
-  const lines = createInterface({ input: child.stderr! })
-  lines.on('line', (line) => {
-    const entry = parseLogLine(line)
-    if (entry === null) {
-      log.debug({ plugin: child.pid }, line)
-      return
-    }
-    const { '@level': level, '@message': message, ...fields } = entry
-    delete fields['@timestamp']
-    const method = LEVELS.has(level) ? (level as keyof PluginLogger) : 'debug'
-    log[method]({ plugin: child.pid, ...fields }, message)
-  })
-}
-
-/** An hclog JSON line as go-plugin accepts it, or null when it would be raw text. */
-export function parseLogLine(line: string): (Record<string, unknown> & HclogEntry) | null {
-  let value: unknown
-  try {
-    value = JSON.parse(line)
-  } catch {
-    return null
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
-  const entry = value as Record<string, unknown>
-  if (typeof entry['@message'] !== 'string' || typeof entry['@level'] !== 'string') return null
-  const timestamp = entry['@timestamp']
-  if (timestamp !== undefined && !isGoLogTimestamp(timestamp)) return null
-  if (!LEVELS.has(entry['@level'].trim().toLowerCase())) return null
-  return entry as Record<string, unknown> & HclogEntry
-}
-
-interface HclogEntry {
-  '@level': string
-  '@message': string
-  '@timestamp'?: string
-}
-
-/** Go layout 2006-01-02T15:04:05.000000Z07:00: exactly six fraction digits. */
-export function isGoLogTimestamp(value: unknown): boolean {
-  return (
-    typeof value === 'string' &&
-    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d\d:\d\d)$/.test(value)
-  )
 }
 
 function pluginError(message: string): RunnerError {

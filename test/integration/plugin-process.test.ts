@@ -209,7 +209,9 @@ test('handshakes Nomad would reject are rejected by the harness client too', () 
     'hello',
   ]
 
-  for (const line of bad) assert.throws(() => parseHandshake(line), undefined, line)
+  for (const line of bad) {
+    assert.throws(() => parseHandshake(line), { code: 'ERR_RUNNER_PLUGIN' }, line)
+  }
   assert.equal(parseHandshake('1|2|tcp|127.0.0.1:10000|grpc\r\n').address, '127.0.0.1:10000')
 })
 
