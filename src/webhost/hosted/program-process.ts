@@ -74,6 +74,8 @@ export class ProgramProcess extends EventEmitter<{ exit: [ProgramExit] }> {
   #startedAt: Date | null = null
   #isStopRequested = false
   #exited: Promise<ProgramExit> | null = null
+  /** Why the program could not be executed at all (ENOENT, EACCES), if so. */
+  #spawnError: Error | null = null
 
   constructor(options: ProgramProcessOptions) {
     super()
@@ -181,6 +183,7 @@ export class ProgramProcess extends EventEmitter<{ exit: [ProgramExit] }> {
       let spawnError: Error | null = null
       child.once('error', (err) => {
         spawnError = err
+        this.#spawnError = err
         if (child.pid === undefined) resolve(this.#onExit(1, null))
       })
       child.once('exit', (code, signal) => {
@@ -231,6 +234,14 @@ export class ProgramProcess extends EventEmitter<{ exit: [ProgramExit] }> {
       return new HostedError('ERR_HOSTED_CLOSED', `program ${command} was stopped while starting`)
     }
     const exit = await this.#exited!
+    if (this.#spawnError !== null) {
+      const reason = (this.#spawnError as NodeJS.ErrnoException).code ?? this.#spawnError.message
+      return new HostedError(
+        'ERR_HOSTED_PROGRAM_MISSING',
+        `program ${command} could not be run (${reason}); check that it exists and is executable`,
+        { cause: this.#spawnError },
+      )
+    }
     const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`
     return new HostedError(
       'ERR_HOSTED_PROGRAM_EXITED',
