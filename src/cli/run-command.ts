@@ -22,7 +22,7 @@ until Ctrl-C or SIGTERM; then stops everything it started.
 options:
   --work-dir <dir>                   alloc dirs and plugin state (default: ./.work/runner)
   --agent-config <file>              agent config with a plugin "nomad_iis" { config { ... } } block
-  --json                             one JSON object per line on stdout (event: serving, task-event, exited)
+  --json                             one JSON object per line on stdout (see docs/runner.md)
   --keep-alloc-dirs                  keep the alloc dirs (and their logs) on the way out
   --ready-timeout <duration>         how long a task may take to answer HTTP (default: 30s)
   --management-api-port <port>       serve the Management API on this port (passed to the plugin)
@@ -39,61 +39,43 @@ const PASSED_TO_PLUGIN = [
   'management-api-jwt-secret',
 ] as const
 
+const OPTIONS = {
+  'work-dir': { type: 'string' },
+  'agent-config': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'keep-alloc-dirs': { type: 'boolean', default: false },
+  'ready-timeout': { type: 'string', default: '30s' },
+  'management-api-port': { type: 'string' },
+  'management-api-address': { type: 'string' },
+  'management-api-key': { type: 'string' },
+  'management-api-jwt-secret': { type: 'string' },
+  verbose: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values']
+
+/** Validated command line, or the exit code to return at once. */
+interface Parsed {
+  jobPath: string
+  values: Values
+  readyTimeoutMs: number
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'work-dir': { type: 'string' },
-        'agent-config': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'keep-alloc-dirs': { type: 'boolean', default: false },
-        'ready-timeout': { type: 'string', default: '30s' },
-        'management-api-port': { type: 'string' },
-        'management-api-address': { type: 'string' },
-        'management-api-key': { type: 'string' },
-        'management-api-jwt-secret': { type: 'string' },
-        verbose: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    })
-  } catch (err) {
-    console.error(`nomad-iis run: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`)
-    return 2
-  }
-  const { values, positionals } = parsed
-  if (values.help) {
-    console.log(USAGE)
-    return 0
-  }
-  if (positionals.length !== 1) {
-    console.error(`nomad-iis run: give exactly one job file\n\n${USAGE}`)
-    return 2
-  }
-  const readyTimeoutMs = parseGoDurationMs(values['ready-timeout'])
-  if (readyTimeoutMs === null || readyTimeoutMs < 0) {
-    console.error(
-      `nomad-iis run: --ready-timeout "${values['ready-timeout']}" is not a duration such as "30s"`,
-    )
-    return 2
-  }
-  const apiPort = values['management-api-port']
-  if (apiPort !== undefined && !/^\d+$/.test(apiPort)) {
-    console.error(`nomad-iis run: --management-api-port "${apiPort}" is not a port number`)
-    return 2
-  }
+  const parsed = parseCommandLine(argv)
+  if (typeof parsed === 'number') return parsed
+  const { values } = parsed
 
   const reporter = new Reporter(process.stdout, process.stderr, values.json)
   const pluginArgs = PASSED_TO_PLUGIN.flatMap((name) =>
     values[name] === undefined ? [] : [`--${name}`, values[name] as string],
   )
+  const apiPort = values['management-api-port']
   if (apiPort !== undefined) {
     const address = values['management-api-address'] ?? '127.0.0.1'
-    reporter.note(
-      `management API: http://${address.includes(':') ? `[${address}]` : address}:${apiPort}/`,
-    )
+    const host = address.includes(':') ? `[${address}]` : address
+    reporter.note(`management API: http://${host}:${apiPort}/`)
   }
 
   const stop = new AbortController()
@@ -106,12 +88,12 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal)
   try {
     return await runJob({
-      jobPath: positionals[0],
+      jobPath: parsed.jobPath,
       workDir: resolve(values['work-dir'] ?? '.work/runner'),
       agentConfigPath: values['agent-config'] ?? null,
       pluginArgs,
       keepAllocDirs: values['keep-alloc-dirs'],
-      readyTimeoutMs,
+      readyTimeoutMs: parsed.readyTimeoutMs,
       nodePath: process.execPath,
       pluginMainPath: fileURLToPath(new URL('./main.js', import.meta.url)),
       hostEnv: process.env,
@@ -123,4 +105,35 @@ export async function main(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
+}
+
+function parseCommandLine(argv: string[]): Parsed | number {
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS })
+  } catch (err) {
+    return usageError(err instanceof Error ? err.message : String(err))
+  }
+  const { values, positionals } = parsed
+  if (values.help) {
+    console.log(USAGE)
+    return 0
+  }
+  if (positionals.length !== 1) return usageError('give exactly one job file')
+  const readyTimeoutMs = parseGoDurationMs(values['ready-timeout'])
+  if (readyTimeoutMs === null || readyTimeoutMs < 0) {
+    return usageError(
+      `--ready-timeout "${values['ready-timeout']}" is not a duration such as "30s"`,
+    )
+  }
+  const apiPort = values['management-api-port']
+  if (apiPort !== undefined && !/^\d+$/.test(apiPort)) {
+    return usageError(`--management-api-port "${apiPort}" is not a port number`)
+  }
+  return { jobPath: positionals[0], values, readyTimeoutMs }
+}
+
+function usageError(message: string): number {
+  console.error(`nomad-iis run: ${message}\n\n${USAGE}`)
+  return 2
 }

@@ -111,3 +111,16 @@ test('a job file that does not exist is named in the error', async (t) => {
   assert.equal(code, 1)
   assert.match(stderr, /cannot read job file .*missing\.hcl/)
 })
+
+test('bad command-line options exit 2 with the usage', async (t) => {
+  const workDir = await makeWorkDir(t)
+
+  const timeout = await runToEnd('examples/two-pools/job.hcl', workDir, ['--ready-timeout', 'soon'])
+  const unknown = await runToEnd('examples/two-pools/job.hcl', workDir, ['--colour'])
+
+  assert.equal(timeout.code, 2)
+  assert.match(timeout.stderr, /--ready-timeout "soon" is not a duration/)
+  assert.equal(unknown.code, 2)
+  assert.match(unknown.stderr, /usage: nomad-iis run <job\.hcl>/)
+  assert.deepEqual(await leftoverAllocDirs(workDir), [])
+})
