@@ -9,7 +9,7 @@
  */
 import { access, constants } from 'node:fs/promises'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Browser } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { BusyError, DependencyMissingError } from './errors.js'
 import { Semaphore } from './semaphore.js'
 
@@ -26,6 +26,17 @@ export const CHROMIUM_ARGS = [
 
 const VIEWPORT = { width: 1920, height: 1080 }
 
+/** A page is reused this many times, then its context is replaced. */
+const MAX_PAGE_USES = 25
+
+/** A page kept open between shots: opening one costs more than the shot itself. */
+interface WarmPage {
+  browser: Browser
+  context: BrowserContext
+  page: Page
+  uses: number
+}
+
 export interface ScreenshotOptions {
   /** Read at each launch, so a new driver config takes effect. */
   chromiumPath: () => string
@@ -38,6 +49,7 @@ export class ScreenshotService {
   #options: ScreenshotOptions
   #slots: Semaphore
   #browser: Promise<Browser> | null = null
+  #idlePages: WarmPage[] = []
   #isClosed = false
 
   constructor(options: ScreenshotOptions) {
@@ -56,18 +68,27 @@ export class ScreenshotService {
     if (release === null) {
       throw new BusyError('too many screenshots at once: try again in a few seconds')
     }
+    let warm: WarmPage | null = null
     try {
       const browser = await this.#getBrowser()
+      warm = this.#idlePages.pop() ?? (await openPage(browser))
       const remainingMs = Math.max(1000, this.#options.timeoutMs - (Date.now() - startedAt))
-      return await shoot(browser, url, remainingMs)
+      await warm.page.goto(url, { timeout: remainingMs, waitUntil: 'load' })
+      return await warm.page.screenshot({ fullPage: true, type: 'png', timeout: remainingMs })
+    } catch (err) {
+      if (warm !== null) void warm.context.close().catch(() => undefined)
+      warm = null
+      throw err
     } finally {
-      release()
+      // The slot is held until the page is clean again; the caller has its PNG already.
+      void this.#putBack(warm).finally(release)
     }
   }
 
   /** Closes the warm browser; later captures fail. Idempotent. */
   async close(): Promise<void> {
     this.#isClosed = true
+    this.#idlePages = []
     const browser = this.#browser
     this.#browser = null
     if (browser !== null) await browser.then((b) => b.close()).catch(() => undefined)
@@ -89,6 +110,27 @@ export class ScreenshotService {
 
   #forget(launching: Promise<Browser>): void {
     if (this.#browser === launching) this.#browser = null
+    void launching.then(
+      (browser) => {
+        this.#idlePages = this.#idlePages.filter((warm) => warm.browser !== browser)
+      },
+      () => undefined,
+    )
+  }
+
+  async #putBack(warm: WarmPage | null): Promise<void> {
+    if (warm === null) return
+    warm.uses++
+    try {
+      if (this.#isClosed || warm.uses >= MAX_PAGE_USES || !warm.browser.isConnected()) {
+        throw new Error('page retired')
+      }
+      await warm.context.clearCookies()
+      await warm.page.goto('about:blank')
+      this.#idlePages.push(warm)
+    } catch {
+      await warm.context.close().catch(() => undefined)
+    }
   }
 
   async #launch(): Promise<Browser> {
@@ -116,13 +158,12 @@ export class ScreenshotService {
   }
 }
 
-async function shoot(browser: Browser, url: string, timeoutMs: number): Promise<Buffer> {
+async function openPage(browser: Browser): Promise<WarmPage> {
   const context = await browser.newContext({ viewport: VIEWPORT })
   try {
-    const page = await context.newPage()
-    await page.goto(url, { timeout: timeoutMs, waitUntil: 'load' })
-    return await page.screenshot({ fullPage: true, type: 'png', timeout: timeoutMs })
-  } finally {
+    return { browser, context, page: await context.newPage(), uses: 0 }
+  } catch (err) {
     await context.close().catch(() => undefined)
+    throw err
   }
 }
