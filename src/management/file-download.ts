@@ -10,6 +10,9 @@ import { basename } from 'node:path'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { RangeNotSatisfiableError } from './errors.js'
 
+/** Large reads: fewer trips through the stream machinery per file (1 MiB file: one). */
+const READ_CHUNK_BYTES = 1024 * 1024
+
 /** A strong validator from inode, size and modification time. */
 export function etagOf(stats: Stats): string {
   return `"${stats.ino.toString(16)}-${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`
@@ -43,7 +46,7 @@ export function sendFile(
   const end = range?.end ?? stats.size - 1
   reply.header('content-length', String(Math.max(0, end - start + 1)))
   if (request.method === 'HEAD' || stats.size === 0) return reply.send()
-  return reply.send(createReadStream(absolutePath, { start, end }))
+  return reply.send(createReadStream(absolutePath, { start, end, highWaterMark: READ_CHUNK_BYTES }))
 }
 
 /** True when an If-Match / If-None-Match list holds the ETag or `*`. */

@@ -74,7 +74,8 @@ async function merge(
   counter: { value: number },
   journal: Undo[],
 ): Promise<void> {
-  for (const name of await readdir(fromDir)) {
+  // Sorted, so the order of steps (and of any undo) does not depend on the file system.
+  for (const name of (await readdir(fromDir)).sort()) {
     const source = join(fromDir, name)
     const target = join(toDir, name)
     const targetStats = await lstat(target).catch(() => null)
