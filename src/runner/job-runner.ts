@@ -114,6 +114,7 @@ class JobRun {
         mainPath: this.#options.pluginMainPath,
         env: this.#options.hostEnv,
         log: this.#options.log,
+        onViolation: (problem) => this.#reporter.error(`plugin protocol: ${problem}`),
       },
       agent,
       args: this.#options.pluginArgs,

@@ -9,6 +9,7 @@ import { cpus } from 'node:os'
 
 import { launchPlugin } from './plugin-client.js'
 import type { Message, PluginClient, PluginLogger } from './plugin-client.js'
+import { checkStartResponse, checkStatsResponse, checkWaitResponse } from './conformance.js'
 import { pluginError } from './errors.js'
 import type { HclSpec } from './hcldec.js'
 import type {
@@ -32,6 +33,14 @@ export interface PluginLaunch {
   args: string[]
   env: NodeJS.ProcessEnv
   log: PluginLogger
+  /** Told of every answer a real Nomad client could not live with (conformance.ts). */
+  onViolation: (problem: string) => void
+}
+
+/** The first Fingerprint answer, which Nomad waits for before placing work on the node. */
+export interface DriverHealth {
+  health: string
+  description: string
 }
 
 /**
@@ -58,16 +67,21 @@ export async function connectDriverPlugin(launch: PluginLaunch): Promise<PluginC
     throw pluginError(`the driver plugin did not start: ${messageOf(err)}${tail}`, err)
   })
   client.streamStdio().on('error', () => {})
-  return new PluginConnection(client)
+  return new PluginConnection(client, launch.onViolation)
 }
 
 export class PluginConnection implements DriverPlugin {
   readonly #client: PluginClient
+  readonly #onViolation: (problem: string) => void
+  /** Problems already told, so a stream repeating one says it once. */
+  readonly #toldProblems = new Set<string>()
   /** Set once the plugin process has ended. */
   #hasExited = false
+  #cancelFingerprint: () => void = () => {}
 
-  constructor(client: PluginClient) {
+  constructor(client: PluginClient, onViolation: (problem: string) => void) {
     this.#client = client
+    this.#onViolation = onViolation
     void client.exited?.then(() => (this.#hasExited = true))
   }
 
@@ -99,6 +113,27 @@ export class PluginConnection implements DriverPlugin {
     await this.#client.init()
   }
 
+  /**
+   * Opens the Fingerprint stream as the client does and resolves with its
+   * first answer; the stream stays open until shutdown, as Nomad keeps it.
+   */
+  firstFingerprint(timeoutMs: number): Promise<DriverHealth> {
+    const stream = this.#client.fingerprint()
+    this.#cancelFingerprint = () => stream.cancel()
+    stream.on('error', () => {})
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(pluginError(`the plugin sent no fingerprint within ${timeoutMs / 1000} s`))
+      }, timeoutMs)
+      stream.once('data', (message: Message) => {
+        clearTimeout(timer)
+        const description = String(message.health_description ?? '')
+        const err = String(message.err ?? '')
+        resolve({ health: String(message.health), description: err === '' ? description : err })
+      })
+    })
+  }
+
   async taskConfigSchema(): Promise<HclSpec> {
     const spec = await this.#client.taskConfigSchema()
     await this.#client.capabilities()
@@ -107,6 +142,7 @@ export class PluginConnection implements DriverPlugin {
 
   async startTask(config: WireTaskConfig): Promise<TaskHandle> {
     const response = await this.#client.startTask(config as unknown as Message)
+    this.#tell(checkStartResponse(response, config.id))
     return response.handle as TaskHandle
   }
 
@@ -116,6 +152,7 @@ export class PluginConnection implements DriverPlugin {
 
   async waitTask(taskId: string): Promise<TaskExit> {
     const response = await this.#client.waitTask(taskId)
+    this.#tell(checkWaitResponse(response))
     const result = (response.result ?? {}) as Message
     return {
       exitCode: Number(result.exit_code ?? 0),
@@ -135,7 +172,10 @@ export class PluginConnection implements DriverPlugin {
 
   watchStats(taskId: string, intervalMs: number, onSample: (s: TaskUsageSample) => void) {
     const stream = this.#client.taskStats(taskId, intervalMs)
-    stream.on('data', (message: Message) => onSample(toUsage(message)))
+    stream.on('data', (message: Message) => {
+      this.#tell(checkStatsResponse(message))
+      onSample(toUsage(message))
+    })
     stream.on('error', () => {})
     return () => stream.cancel()
   }
@@ -148,7 +188,16 @@ export class PluginConnection implements DriverPlugin {
   }
 
   async shutdown(): Promise<void> {
+    this.#cancelFingerprint()
     await this.#client.shutdown()
+  }
+
+  #tell(problems: string[]): void {
+    for (const problem of problems) {
+      if (this.#toldProblems.has(problem)) continue
+      this.#toldProblems.add(problem)
+      this.#onViolation(problem)
+    }
   }
 }
 
@@ -195,11 +244,12 @@ function rememberingLogger(log: PluginLogger, recent: string[]): PluginLogger {
   }
 }
 
-function toUsage(message: Message): TaskUsageSample {
+/** The aggregate of a TaskStatsResponse (driver.proto TaskResourceUsage: `cpu`, `memory`). */
+export function toUsage(message: Message): TaskUsageSample {
   const usage = (message.stats?.agg_resource_usage ?? {}) as Message
   return {
-    rssBytes: Number(usage.memory_stats?.rss ?? 0),
-    cpuPercent: Number(usage.cpu_stats?.percent ?? 0),
+    rssBytes: Number(usage.memory?.rss ?? 0),
+    cpuPercent: Number(usage.cpu?.percent ?? 0),
   }
 }
 

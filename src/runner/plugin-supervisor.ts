@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { agentConfigError } from './errors.js'
+import { agentConfigError, pluginError } from './errors.js'
 import { encodeCtyMsgpack } from './cty-msgpack.js'
 import type { AgentPluginConfig } from './agent-config.js'
 import type { DriverEvent } from './driver-plugin.js'
@@ -17,6 +17,8 @@ import type { PluginConnection, PluginLaunch } from './plugin-connection.js'
 
 /** How long a failed call waits to see whether the plugin died (Nomad waits 3 s). */
 const DEATH_WAIT_MS = 3000
+/** How long Nomad's client waits for a driver's first fingerprint at start. */
+const FIRST_FINGERPRINT_MS = 50_000
 
 export interface SupervisorOptions {
   launch: Omit<PluginLaunch, 'args'>
@@ -98,6 +100,7 @@ export class PluginSupervisor {
       await plugin.setConfig(bytes).catch((err: unknown) => {
         throw agentConfigError(`the plugin refused its config: ${messageOf(err)}`, err)
       })
+      await this.#requireHealthy(plugin)
     } catch (err) {
       await plugin.shutdown().catch(() => {})
       throw err
@@ -106,6 +109,16 @@ export class PluginSupervisor {
     this.#cancelEvents = plugin.watchEvents(this.#options.onEvent)
     this.#options.onLaunch(plugin.pid)
     return plugin
+  }
+
+  /** Nomad places tasks only on a node where the driver is detected and healthy. */
+  async #requireHealthy(plugin: PluginConnection): Promise<void> {
+    const { health, description } = await plugin.firstFingerprint(FIRST_FINGERPRINT_MS)
+    if (health === 'HEALTHY') return
+    const why = description === '' ? '' : `: ${description}`
+    throw pluginError(
+      `the driver fingerprints as ${health.toLowerCase()}${why}; Nomad would place no task here`,
+    )
   }
 
   async #configBytes(plugin: PluginConnection): Promise<Uint8Array> {

@@ -50,6 +50,7 @@ test('the static-site example serves Swagger UI from the zipped artifact, also t
   assert.equal(response.status, 200)
   assert.match(body, /<div id="swagger-ui"><\/div>/)
   assert.match(viaCurl, /^200 text\/css/)
+  assert.doesNotMatch(runner.stderr(), /plugin protocol:/)
 })
 
 test('the two-pools example routes the root, /app-a and the /docs virtual directory', async (t) => {
