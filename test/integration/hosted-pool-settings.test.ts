@@ -114,6 +114,21 @@ test('rapid-fail protection stops the pool when a program exits at once, without
   assert.match(site.pool.status().lastError ?? '', /exited with code 3/)
 })
 
+test('an AlwaysRunning program that exits at once starts the pool, then trips rapid-fail', async (t) => {
+  const app = await nodeProgramApp(t, 'exit-at-once.js')
+  const site = await startSite(t, [{ alias: '/', physicalPath: app }], {
+    startMode: 'AlwaysRunning',
+    rapidFailProtection: { isEnabled: true, maxCrashes: 3, intervalMs: 60_000 },
+  })
+
+  await site.waitForEvent('rapidFailProtection')
+  await site.waitForEvent('poolStopped')
+  const crashes = site.events.filter((e) => e.kind === 'workerCrashed').length
+
+  assert.equal(crashes, 3)
+  assert.equal(site.pool.isStoppedByFailure, true)
+})
+
 test('an AlwaysRunning program that keeps crashing trips rapid-fail protection', async (t) => {
   const app = await expressApp(t)
   const site = await startSite(t, [{ alias: '/', physicalPath: app }], {

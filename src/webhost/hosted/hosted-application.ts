@@ -26,6 +26,9 @@ import type {
   PoolDefinition,
 } from '../site-definition.js'
 
+/** An AlwaysRunning program that failed to start is tried again after this long. */
+const RETRY_DELAY_MS = 1000
+
 /** Something that happened to the application's programs, in the site's event vocabulary. */
 export interface HostedEvent {
   kind: SiteEventKind
@@ -114,7 +117,7 @@ export class HostedApplication {
     if (this.#isOpen) return
     this.#isOpen = true
     await this.#offline.start()
-    if (this.pool.startMode === 'AlwaysRunning' && !this.isOffline) await this.#ensureRun()
+    await this.#keepRunning()
   }
 
   /** The pool stops: waiting requests get 503, every run stops within timeoutMs. */
@@ -296,8 +299,24 @@ export class HostedApplication {
       return
     }
     this.#fail('exited unexpectedly', null, details)
-    const shouldRestart = this.#isOpen && this.pool.startMode === 'AlwaysRunning' && !this.isOffline
-    if (shouldRestart) this.#ensureRun().catch(() => {})
+    void this.#keepRunning()
+  }
+
+  /**
+   * AlwaysRunning: start the program, and after a failed start try again a
+   * little later (rapid-fail protection ends this by stopping the pool). A
+   * failed start does not fail the pool's start: IIS starts the pool too.
+   */
+  async #keepRunning(): Promise<void> {
+    const isWanted = (): boolean =>
+      this.#isOpen && this.pool.startMode === 'AlwaysRunning' && !this.isOffline
+    if (!isWanted()) return
+    try {
+      await this.#ensureRun()
+    } catch {
+      const timer = setTimeout(() => void (isWanted() && this.#keepRunning()), RETRY_DELAY_MS)
+      timer.unref()
+    }
   }
 
   /** Reports a crash or failed start: an event for people, a failure for the pool. */
@@ -363,7 +382,7 @@ export class HostedApplication {
 
   #goOnline(): void {
     this.#emit('warning', 'app_offline.htm removed: application online again', {})
-    if (this.#isOpen && this.pool.startMode === 'AlwaysRunning') this.#ensureRun().catch(() => {})
+    void this.#keepRunning()
   }
 
   /** Application initialization: one request to the application so it is warm for the first user. */

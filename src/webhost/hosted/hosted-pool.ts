@@ -122,6 +122,8 @@ export class HostedPool {
       this.#state = 'Stopped'
       throw err
     }
+    // Rapid-fail protection may have stopped the pool while its programs started.
+    if (this.#state !== 'Starting') return
     this.#state = 'Started'
     this.#periodic.start()
     this.#emit({ kind: 'poolStarted', message: 'application pool started', details: {} })
@@ -197,7 +199,8 @@ export class HostedPool {
   /** Rapid-fail protection: too many failures within the interval stop the pool. */
   #onFailure(reason: string): void {
     const rfp = this.definition.rapidFailProtection
-    if (!rfp.isEnabled || this.#state !== 'Started') return
+    const isRunning = this.#state === 'Started' || this.#state === 'Starting'
+    if (!rfp.isEnabled || !isRunning) return
     if (!this.#rapidFail.recordCrash()) return
     this.#lastError =
       `rapid-fail protection: ${rfp.maxCrashes} failures within ${rfp.intervalMs} ms; ` +
