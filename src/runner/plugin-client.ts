@@ -56,6 +56,7 @@ import { RunnerError } from './errors.js'
 import type { Handshake } from './plugin-handshake.js'
 import { parseHandshake } from './plugin-handshake.js'
 import type { PluginLogger } from './plugin-stderr.js'
+import type { StderrTail } from './plugin-stderr.js'
 import { forwardStderr } from './plugin-stderr.js'
 import type { HclSpec } from './hcldec.js'
 import { loadPluginProtos } from './plugin-protos.js'
@@ -115,9 +116,9 @@ export async function launchPlugin(options: LaunchOptions): Promise<PluginClient
   const exited = new Promise<ProcessExit>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }))
   })
-  forwardStderr(child, options.log)
+  const stderr = forwardStderr(child, options.log)
   try {
-    const line = await firstLine(child, exited, options.startTimeoutMs ?? 60_000)
+    const line = await firstLine(child, exited, stderr, options.startTimeoutMs ?? 60_000)
     const handshake = parseHandshake(line)
     return new PluginClient(handshake, options.log, child, exited)
   } catch (err) {
@@ -332,6 +333,7 @@ async function ignoreUnimplemented(call: Promise<unknown>): Promise<void> {
 function firstLine(
   child: ChildProcess,
   exited: Promise<ProcessExit>,
+  stderr: StderrTail,
   timeoutMs: number,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -346,15 +348,18 @@ function firstLine(
       clearTimeout(timer)
       resolve(line)
     })
-    void exited.then(({ code, signal }) => {
+    void exited.then(async ({ code, signal }) => {
       clearTimeout(timer)
-      if (isFirst) {
-        reject(
-          pluginError(
-            `plugin exited before we could connect (code ${code ?? 'none'}, signal ${signal ?? 'none'})`,
-          ),
-        )
-      }
+      if (!isFirst) return
+      // bounded: a leftover child could hold the pipe open
+      await Promise.race([stderr.closed, new Promise((resolve) => setTimeout(resolve, 1000))])
+      const said = stderr.lastLines().join('\n')
+      reject(
+        pluginError(
+          `plugin exited before we could connect (code ${code ?? 'none'}, signal ${signal ?? 'none'})` +
+            (said === '' ? '' : `; its stderr ended with:\n${said}`),
+        ),
+      )
     })
   })
 }

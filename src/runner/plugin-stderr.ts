@@ -20,10 +20,20 @@ export interface PluginLogger {
 
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error'])
 
+/** The end of the plugin's stderr, for errors about a plugin that died early. */
+export interface StderrTail {
+  lastLines(): string[]
+  /** Resolves once stderr is fully read. */
+  closed: Promise<void>
+}
+
 /** Logs every stderr line of the plugin process. */
-export function forwardStderr(child: ChildProcess, log: PluginLogger): void {
+export function forwardStderr(child: ChildProcess, log: PluginLogger): StderrTail {
+  const recent: string[] = []
   const lines = createInterface({ input: child.stderr! })
   lines.on('line', (line) => {
+    recent.push(line)
+    if (recent.length > 5) recent.shift()
     const entry = parseLogLine(line)
     if (entry === null) {
       log.debug({ plugin: child.pid }, line)
@@ -34,6 +44,9 @@ export function forwardStderr(child: ChildProcess, log: PluginLogger): void {
     const method = LEVELS.has(level) ? (level as keyof PluginLogger) : 'debug'
     log[method]({ plugin: child.pid, ...fields }, message)
   })
+  // `close` comes after the last line; callers reporting an exit wait for it
+  const closed = new Promise<void>((resolve) => lines.once('close', resolve))
+  return { lastLines: () => [...recent], closed }
 }
 
 /** An hclog JSON line as go-plugin accepts it, or null when it would be raw text. */

@@ -6,6 +6,7 @@
  * Nomad does. Cleanup kills every process it started, site hosts included.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
@@ -119,9 +120,7 @@ export async function startHarness(
       return state.siteHostPid
     },
     async cleanup() {
-      for (const client of clients) {
-        await client.kill().catch(() => undefined)
-      }
+      for (const client of clients) await killPlugin(client)
       for (const pid of pids) killGroup(pid)
       await rm(root, { recursive: true, force: true })
     },
@@ -257,6 +256,12 @@ export function take(stream: NodeJS.ReadableStream & { cancel(): void }, count: 
       if (messages.length < count) reject(err as Error)
     })
   })
+}
+
+/** SIGKILL, then remove the socket a killed plugin cannot remove itself. */
+export async function killPlugin(client: PluginClient): Promise<void> {
+  await client.kill().catch(() => undefined)
+  rmSync(client.handshake.address, { force: true })
 }
 
 function killGroup(pid: number): void {

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert'
 import { spawn } from 'node:child_process'
-import { statSync } from 'node:fs'
+import { rmSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
 import { test } from 'node:test'
 import { status } from '@grpc/grpc-js'
@@ -18,7 +18,14 @@ import {
   parseHandshake,
   parseLogLine,
 } from '../../src/runner/plugin-client.js'
-import { MAIN_JS, recordingLogger, startHarness, take, waitFor } from './plugin-harness.js'
+import {
+  killPlugin,
+  MAIN_JS,
+  recordingLogger,
+  startHarness,
+  take,
+  waitFor,
+} from './plugin-harness.js'
 import type { LogRecord } from './plugin-harness.js'
 
 function spawnPlugin(env: NodeJS.ProcessEnv, args: string[] = []) {
@@ -91,7 +98,7 @@ test('controller Shutdown makes the plugin exit by itself and remove its socket'
     args: [MAIN_JS],
     log: recordingLogger([]),
   })
-  t.after(() => client.kill())
+  t.after(() => killPlugin(client))
 
   await client.controllerShutdown()
   const exit = await client.exited
@@ -127,7 +134,7 @@ test('SIGINT is ignored: the plugin keeps serving until the client shuts it down
     args: [MAIN_JS],
     log: recordingLogger(logs),
   })
-  t.after(() => client.kill())
+  t.after(() => killPlugin(client))
 
   process.kill(client.pid!, 'SIGINT')
   await waitFor(() => logs.some((r) => /ignoring SIGINT/.test(r.message ?? '')))
@@ -140,7 +147,9 @@ test('a plugin whose stderr reader is gone (EPIPE) keeps serving', async (t) => 
   const run = spawnPlugin({ [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE })
   t.after(() => run.child.kill('SIGKILL'))
   await waitFor(() => run.stdout().includes('\n'))
-  const client = connectPlugin(parseHandshake(run.stdout()), recordingLogger([]))
+  const handshake = parseHandshake(run.stdout())
+  t.after(() => rmSync(handshake.address, { force: true }))
+  const client = connectPlugin(handshake, recordingLogger([]))
   t.after(() => client.close())
 
   run.child.stderr.destroy()
@@ -224,9 +233,9 @@ test('two plugins on one host listen on different sockets, each owned by the lau
       cwd: '/',
     })
   const first = await launch()
-  t.after(() => first.kill())
+  t.after(() => killPlugin(first))
   const second = await launch()
-  t.after(() => second.kill())
+  t.after(() => killPlugin(second))
 
   const [a, b] = await Promise.all([first.pluginInfo(), second.pluginInfo()])
   await first.kill()
