@@ -193,6 +193,7 @@ async function workerPids(hostPid: number): Promise<number[]> {
 }
 
 function killIfAlive(pid: number): void {
+  if (!Number.isInteger(pid) || pid <= 1) return
   try {
     process.kill(pid, 'SIGKILL')
   } catch {

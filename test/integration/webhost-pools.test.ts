@@ -41,6 +41,21 @@ async function workerPid(site: StartedFixture, key: string): Promise<number | un
   return status.pools.find((p) => p.key === key)?.workers[0]?.pid
 }
 
+/**
+ * A request on a connection closed after the answer: a kept-alive one would
+ * stay in the client's pool, and reusing it after its worker was killed is a
+ * client-side race no server can prevent.
+ */
+async function getWithoutKeepAlive(site: StartedFixture, path: string): Promise<string> {
+  return rawRequest(site.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)
+}
+
+/** SIGKILLs one worker; refuses anything but a positive pid (never a process group or -1). */
+function killWorker(pid: number | undefined): void {
+  assert.ok(pid !== undefined && Number.isInteger(pid) && pid > 1, `no worker pid to kill: ${pid}`)
+  process.kill(pid, 'SIGKILL')
+}
+
 describe('application pools', () => {
   it('start an OnDemand worker only on the first request', async (t) => {
     const site = await twoPoolSite(t)
@@ -106,11 +121,11 @@ describe('application pools', () => {
 
   it('replace a worker killed with SIGKILL on the next request', async (t) => {
     const site = await twoPoolSite(t)
-    await (await fetch(site.url('/'))).text()
+    await getWithoutKeepAlive(site, '/')
     const first = await workerPid(site, 'default')
     assert.ok(first !== undefined)
 
-    process.kill(first, 'SIGKILL')
+    killWorker(first)
     await waitFor(async () => (await workerPid(site, 'default')) === undefined, 'crash noticed')
     const res = await fetch(site.url('/'))
     const second = await workerPid(site, 'default')
@@ -186,7 +201,7 @@ describe('application pools', () => {
     const site = await twoPoolSite(t, { startMode: 'AlwaysRunning', maxProcesses: 2 })
     const before = (await site.client.status()).pools[0]?.workers.map((w) => w.pid) ?? []
 
-    process.kill(before[0] ?? -1, 'SIGKILL')
+    killWorker(before[0])
     await waitFor(
       async () => !(await site.client.status()).pools[0]?.workers.some((w) => w.pid === before[0]),
       'crash noticed',
@@ -203,9 +218,9 @@ describe('application pools', () => {
       rapidFailProtection: { isEnabled: true, maxCrashes: 2, intervalMs: 60_000 },
     })
     for (let crash = 0; crash < 2; crash++) {
-      await (await fetch(site.url('/'))).text()
+      await getWithoutKeepAlive(site, '/')
       const pid = await workerPid(site, 'default')
-      process.kill(pid ?? -1, 'SIGKILL')
+      killWorker(pid)
       if (crash === 0)
         await waitFor(async () => (await workerPid(site, 'default')) !== pid, 'crash noticed')
     }
