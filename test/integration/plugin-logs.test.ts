@@ -6,6 +6,7 @@
  */
 import { strict as assert } from 'node:assert'
 import { spawn, spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { Message } from '../../src/runner/plugin-client.js'
@@ -51,4 +52,51 @@ test('site host output reaches FIFO log paths and keeps flowing after a plugin r
 
   assert.equal((await httpGet(portOf(task), '/')).status, 200)
   assert.ok(stderr.text().length > before)
+})
+
+const PROGRAM = `
+const http = require('node:http')
+const port = Number(process.argv[2])
+http.createServer((req, res) => {
+  console.log('program saw ' + req.url)
+  console.error('program stderr line')
+  res.end('ok')
+}).listen(port, '127.0.0.1')
+`
+
+function webConfig(): string {
+  return `<?xml version="1.0" encoding="utf-8"?>
+<configuration><system.webServer>
+  <handlers><add name="httpPlatformHandler" path="*" verb="*" modules="httpPlatformHandler" /></handlers>
+  <httpPlatform processPath="${process.execPath}" arguments="program.cjs %HTTP_PLATFORM_PORT%" />
+</system.webServer></configuration>`
+}
+
+test("a hosted program's stdout and stderr reach the FIFO log paths of the task", async (t) => {
+  const harness = await startHarness()
+  t.after(() => harness.cleanup())
+  const logs = join(harness.root, 'logs')
+  spawnSync('mkdir', ['-p', logs])
+  const stdout = fifoReader(join(logs, '.web.stdout.fifo'))
+  const stderr = fifoReader(join(logs, '.web.stderr.fifo'))
+  t.after(() => {
+    stdout.stop()
+    stderr.stop()
+  })
+  const task = await harness.newTask(
+    { application: [{ path: 'local/app' }], binding: [{ type: 'http', port: 'http' }] },
+    { stdoutPath: join(logs, '.web.stdout.fifo'), stderrPath: join(logs, '.web.stderr.fifo') },
+  )
+  const app = join(task.alloc_dir as string, 'web', 'local', 'app')
+  spawnSync('mkdir', ['-p', app])
+  writeFileSync(join(app, 'program.cjs'), PROGRAM)
+  writeFileSync(join(app, 'web.config'), webConfig())
+
+  const { handle } = await harness.client.startTask(task)
+  harness.track(handle as Message)
+  const page = await httpGet(portOf(task), '/from-the-test')
+  await waitFor(() => stdout.text().includes('program saw /from-the-test'))
+  await waitFor(() => stderr.text().includes('program stderr line'))
+
+  assert.equal(page.status, 200)
 })
