@@ -33,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   routeConsoleToLog(log)
   // A terminal Ctrl-C reaches the whole foreground group; the agent stops us in order.
   process.on('SIGINT', () => log.debug({}, 'ignoring SIGINT; the agent shuts the plugin down'))
+  warnAboutHostSettings(log)
   let args
   try {
     args = parsePluginArgs(argv)
@@ -54,6 +55,23 @@ export async function main(argv: string[]): Promise<number> {
   // Leftover handles of libraries must not keep a shut-down plugin alive (pitfall 13).
   setTimeout(() => process.exit(0), 200)
   return 0
+}
+
+/** Settings a go-plugin host may send that this plugin does not support (reference 1.2, 1.6). */
+function warnAboutHostSettings(log: Logger): void {
+  if (process.env.PLUGIN_CLIENT_CERT !== undefined) {
+    log.error(
+      {},
+      'the host asked for AutoMTLS, which this plugin does not support; serving plaintext',
+    )
+  }
+  const versions = (process.env.PLUGIN_PROTOCOL_VERSIONS ?? '2').split(',').map((v) => v.trim())
+  if (!versions.includes('2')) {
+    log.error(
+      { offered: versions },
+      'the host does not offer plugin protocol version 2, the only one served',
+    )
+  }
 }
 
 /** Nobody may read our pipes any more (agent crashed, plugin reattached): never die of EPIPE. */
