@@ -158,7 +158,7 @@ function buildWire(
     },
     mounts: [],
     devices: [],
-    user: '',
+    user: task.user,
     alloc_dir: alloc.dir.path,
     // With `logs { disabled = true }` Nomad runs no logmon and hands the driver /dev/null.
     stdout_path: task.logs.isDisabled ? DEV_NULL : join(logs, `.${task.name}.stdout.fifo`),

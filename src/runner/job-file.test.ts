@@ -96,6 +96,11 @@ const INVALID: [string, string, RegExp][] = [
     /kill_timeout "soon"/,
   ],
   [
+    'a misspelt task key',
+    'job "x" {\ngroup "g" {\ntask "t" {\ndriver = "iis"\nkill_timout = "5s"\n}\n}\n}',
+    /task "t": unsupported argument or block "kill_timout" in a task block/,
+  ],
+  [
     'bridge networking',
     'job "x" {\ngroup "g" {\nnetwork {\nmode = "bridge"\n}\ntask "t" {\ndriver = "iis"\n}\n}\n}',
     /network mode "bridge"/,
@@ -137,4 +142,33 @@ test('a logs block sets logmon limits; without one Nomad defaults apply', async 
     isDisabled: false,
   })
   assert.equal(disabled.groups[0].tasks[0].logs.isDisabled, true)
+})
+
+test('blocks Nomad knows but the runner does not act on are named, not refused', async () => {
+  const text = `job "x" {
+  type = "service"
+  group "g" {
+    restart {
+      attempts = 2
+    }
+    task "t" {
+      driver = "iis"
+      template {
+        data        = "x"
+        destination = "local/x"
+      }
+    }
+  }
+}
+`
+
+  const job = await parseJob('job.hcl', text)
+
+  assert.deepEqual(job.notes, [
+    'job "x": "type" is not acted on by the local runner; ignored',
+    'group "g": "restart" is not acted on by the local runner; ignored',
+  ])
+  assert.deepEqual(job.groups[0].tasks[0].notes, [
+    'task "t": "template" is not acted on by the local runner; ignored',
+  ])
 })

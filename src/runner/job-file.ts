@@ -12,6 +12,7 @@ import { parse } from '@cdktf/hcl2json'
 
 import { jobFileError, jobInvalidError, jobSyntaxError } from './errors.js'
 import { parseGoDurationMs } from './go-duration.js'
+import { checkBlockKeys } from './job-keys.js'
 import type { ArtifactSpec, GroupSpec, JobSpec, PortSpec, TaskSpec } from './job-spec.js'
 
 type HclMap = Record<string, unknown>
@@ -71,7 +72,8 @@ function toSyntaxError(path: string, err: unknown): Error {
 }
 
 function toJob(id: string, body: HclMap, filePath: string): JobSpec {
-  const groups = labelled(body.group, 'group').map((g) => toGroup(g.label, g.body))
+  const notes = checkBlockKeys('job', `job "${id}"`, body)
+  const groups = labelled(body.group, 'group').map((g) => toGroup(g.label, g.body, notes))
   if (groups.length === 0) throw jobInvalidError(`job "${id}" has no group block; add one`)
   const datacenters = optionalStrings(body.datacenters, `job "${id}" datacenters`)
   return {
@@ -83,11 +85,13 @@ function toJob(id: string, body: HclMap, filePath: string): JobSpec {
     meta: stringMap(body.meta, `job "${id}" meta`),
     groups,
     filePath,
+    notes,
   }
 }
 
-function toGroup(name: string, body: HclMap): GroupSpec {
+function toGroup(name: string, body: HclMap, notes: string[]): GroupSpec {
   const where = `group "${name}"`
+  notes.push(...checkBlockKeys('group', where, body))
   const count = optionalNumber(body.count, `${where} count`) ?? 1
   if (!Number.isInteger(count) || count < 0) {
     throw jobInvalidError(`${where}: count = ${count} must be a whole number, 0 or more`)
@@ -131,6 +135,7 @@ function toPorts(network: unknown, where: string): PortSpec[] {
 
 function toTask(name: string, body: HclMap): TaskSpec {
   const where = `task "${name}"`
+  const notes = checkBlockKeys('task', where, body)
   const driver = optionalString(body.driver, `${where} driver`)
   if (driver === null) throw jobInvalidError(`${where} has no driver; set driver = "iis"`)
   const configs = blockList(body.config, `${where} config`)
@@ -156,6 +161,8 @@ function toTask(name: string, body: HclMap): TaskSpec {
     memoryMb: optionalNumber(resources.memory, `${where} resources memory`) ?? DEFAULT_MEMORY_MB,
     memoryMaxMb: optionalNumber(resources.memory_max, `${where} resources memory_max`) ?? 0,
     meta: stringMap(body.meta, `${where} meta`),
+    user: optionalString(body.user, `${where} user`) ?? '',
+    notes,
   }
 }
 

@@ -73,7 +73,7 @@ class JobRun {
   async run(): Promise<number> {
     try {
       const job = await readJobFile(this.#options.jobPath)
-      this.#reportSkipped(job)
+      this.#reportIgnored(job)
       const supervisor = await this.#startPlugin()
       const allocs = await this.#plan(job, supervisor)
       await this.#startAllocs(job, allocs, supervisor)
@@ -89,12 +89,15 @@ class JobRun {
     }
   }
 
-  #reportSkipped(job: JobSpec): void {
+  #reportIgnored(job: JobSpec): void {
     let count = 0
+    for (const note of job.notes) this.#reporter.note(note)
     for (const group of job.groups) {
       for (const task of group.tasks) {
-        if (task.driver === DRIVER_NAME) count++
-        else {
+        if (task.driver === DRIVER_NAME) {
+          count++
+          for (const note of task.notes) this.#reporter.note(note)
+        } else {
           const why = `driver "${task.driver}" is not "${DRIVER_NAME}"`
           this.#reporter.note(`task "${task.name}" skipped: ${why}`)
         }

@@ -42,6 +42,10 @@ export interface TaskSpec {
   memoryMb: number
   memoryMaxMb: number
   meta: Record<string, string>
+  /** The job's `user`, passed on in the TaskConfig. */
+  user: string
+  /** Keys of this task Nomad knows but the local runner ignores, as sentences. */
+  notes: string[]
 }
 
 export interface GroupSpec {
@@ -63,4 +67,6 @@ export interface JobSpec {
   groups: GroupSpec[]
   /** Absolute path of the job file; artifact sources are relative to its folder. */
   filePath: string
+  /** Job and group keys Nomad knows but the local runner ignores, as sentences. */
+  notes: string[]
 }
