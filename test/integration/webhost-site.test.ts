@@ -174,6 +174,27 @@ describe('a site host', () => {
     assert.match(logged, /"msg":"site host started"/)
   })
 
+  it('answers control requests for an unknown pool with an error and refuses use after close', async (t) => {
+    const fixture = await makeSite(t, (dir) => ({
+      applications: [app('/', dir)],
+      pools: [pool('default')],
+    }))
+    const site = await startSite(t, fixture)
+    const second = await SiteHostClient.connect(site.host.controlSocketPath)
+    const closed = new Promise((resolve) => second.once('close', resolve))
+
+    await assert.rejects(site.client.stopPool('nope'), {
+      code: 'ERR_WEBHOST_UNKNOWN_POOL',
+      message: /"nope"/,
+    })
+    second.close()
+    second.close()
+    await closed
+
+    await assert.rejects(second.status(), { code: 'ERR_WEBHOST_CONTROL_CLOSED' })
+    assert.equal((await site.client.status()).pools[0]?.state, 'Started')
+  })
+
   it('keeps serving after the process that started it was killed with SIGKILL', async (t) => {
     const fixture = await makeSite(t, (dir) => {
       writeFiles(dir, { 'root/index.html': 'still here' })
