@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { readFileSync } from 'node:fs'
 import type * as grpc from '@grpc/grpc-js'
 import { TASK_CONFIG_SPEC } from '../driver/config.js'
 import type { DriverApi } from '../driver/types.js'
@@ -20,7 +21,7 @@ import {
 import { PluginError, toServiceError } from './errors.js'
 import type { FingerprintDeps } from './fingerprint.js'
 import { serveFingerprint } from './fingerprint.js'
-import { StatsAccumulator } from './stats.js'
+import { readCpuMhz, StatsAccumulator } from './stats.js'
 
 const DEFAULT_STOP_TIMEOUT_MS = 5000
 const DEFAULT_STATS_INTERVAL_MS = 1000
@@ -136,7 +137,7 @@ function serveStats(driver: DriverApi, call: StreamCall, deps: FingerprintDeps):
     fromDuration(call.request.collection_interval, DEFAULT_STATS_INTERVAL_MS) ||
       DEFAULT_STATS_INTERVAL_MS,
   )
-  const accumulator = new StatsAccumulator()
+  const accumulator = new StatsAccumulator(cpuMhz())
   let timer: NodeJS.Timeout | undefined
   let isCancelled = false
   call.on('cancelled', () => {
@@ -154,6 +155,19 @@ function serveStats(driver: DriverApi, call: StreamCall, deps: FingerprintDeps):
     if (!isCancelled) timer = setTimeout(() => void tick(), intervalMs)
   }
   void tick()
+}
+
+let cachedCpuMhz: number | null | undefined
+
+/** The host's core clock, read once; null where /proc/cpuinfo does not say. */
+function cpuMhz(): number | null {
+  if (cachedCpuMhz !== undefined) return cachedCpuMhz
+  try {
+    cachedCpuMhz = readCpuMhz(readFileSync('/proc/cpuinfo', 'utf8'))
+  } catch {
+    cachedCpuMhz = null
+  }
+  return cachedCpuMhz
 }
 
 function taskIdOf(request: Message): string {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { test } from 'node:test'
-import { StatsAccumulator } from './stats.js'
+import { readCpuMhz, StatsAccumulator } from './stats.js'
 
 const sample = (atMs: number, userMs: number, systemMs: number) => ({
   at: new Date(atMs),
@@ -48,4 +48,17 @@ test('a task without processes still gets a complete stats message', () => {
     'USER_MODE',
     'PERCENT',
   ])
+})
+
+test('with the core clock known, total_ticks is percent of one core in MHz and listed as measured', () => {
+  const response = new StatsAccumulator(2000).toResponse('t', sample(1_000, 0, 0))
+
+  const cpu = response.stats.agg_resource_usage.cpu
+  assert.equal(cpu.total_ticks, 120)
+  assert.ok(cpu.measured_fields.includes('TOTAL_TICKS'))
+})
+
+test('the core clock is read from cpuinfo, and is null when it is not there', () => {
+  assert.equal(readCpuMhz('processor\t: 0\ncpu MHz\t\t: 2596.142\ncpu MHz\t\t: 2800.5\n'), 2800.5)
+  assert.equal(readCpuMhz('processor\t: 0\nBogoMIPS\t: 50.00\n'), null)
 })

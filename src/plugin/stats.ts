@@ -13,6 +13,7 @@ import type { Message } from './convert.js'
 import { toTimestamp } from './convert.js'
 
 const CPU_FIELDS = ['SYSTEM_MODE', 'USER_MODE', 'PERCENT']
+const CPU_FIELDS_WITH_TICKS = [...CPU_FIELDS, 'TOTAL_TICKS']
 const MEMORY_FIELDS = ['RSS']
 
 interface PreviousSample {
@@ -21,9 +22,18 @@ interface PreviousSample {
   systemMs: number
 }
 
-/** Keeps the previous sample of each pid for one stats stream. */
+/**
+ * Keeps the previous sample of each pid for one stats stream. With the
+ * core's clock speed known (`cpuMhz`), `total_ticks` is filled as Nomad's
+ * Go drivers do (percent of one core times its MHz) and listed as measured.
+ */
 export class StatsAccumulator {
   #previous = new Map<number, PreviousSample>()
+  #cpuMhz: number | null
+
+  constructor(cpuMhz: number | null = null) {
+    this.#cpuMhz = cpuMhz
+  }
 
   toResponse(taskId: string, usage: TaskUsage): Message {
     const byPid: Record<string, Message> = {}
@@ -36,7 +46,7 @@ export class StatsAccumulator {
         userMs: process.cpuUserMs,
         systemMs: process.cpuSystemMs,
       })
-      byPid[String(process.pid)] = resourceUsage(
+      byPid[String(process.pid)] = this.#usage(
         cpu.user,
         cpu.system,
         process.cpuPercent,
@@ -52,7 +62,7 @@ export class StatsAccumulator {
       stats: {
         id: taskId,
         timestamp: toTimestamp(usage.at),
-        agg_resource_usage: resourceUsage(total.user, total.system, total.percent, total.rss),
+        agg_resource_usage: this.#usage(total.user, total.system, total.percent, total.rss),
         resource_usage_by_pid: byPid,
       },
     }
@@ -67,16 +77,25 @@ export class StatsAccumulator {
       system: Math.max(0, ((process.cpuSystemMs - previous.systemMs) / elapsed) * 100),
     }
   }
+
+  #usage(user: number, system: number, percent: number, rss: number): Message {
+    const mhz = this.#cpuMhz
+    return {
+      cpu: {
+        user_mode: user,
+        system_mode: system,
+        percent,
+        total_ticks: mhz === null ? 0 : (percent / 100) * mhz,
+        measured_fields: mhz === null ? CPU_FIELDS : CPU_FIELDS_WITH_TICKS,
+      },
+      memory: { rss: Math.round(rss), measured_fields: MEMORY_FIELDS },
+    }
+  }
 }
 
-function resourceUsage(user: number, system: number, percent: number, rss: number): Message {
-  return {
-    cpu: {
-      user_mode: user,
-      system_mode: system,
-      percent,
-      measured_fields: CPU_FIELDS,
-    },
-    memory: { rss: Math.round(rss), measured_fields: MEMORY_FIELDS },
-  }
+/** The fastest core's clock from /proc/cpuinfo, or null where it is not reported. */
+export function readCpuMhz(cpuinfo: string): number | null {
+  const speeds = [...cpuinfo.matchAll(/^cpu MHz\s*:\s*([\d.]+)/gm)].map((m) => Number(m[1]))
+  const valid = speeds.filter((mhz) => Number.isFinite(mhz) && mhz > 0)
+  return valid.length === 0 ? null : Math.max(...valid)
 }

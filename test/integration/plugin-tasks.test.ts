@@ -74,7 +74,7 @@ test('TaskStats sends stats with timestamp and aggregate usage every interval, m
     const usage = stats.agg_resource_usage as Message
     assert.ok(usage.memory.rss > 0)
     assert.deepEqual(usage.memory.measured_fields, ['RSS'])
-    assert.deepEqual(usage.cpu.measured_fields, ['SYSTEM_MODE', 'USER_MODE', 'PERCENT'])
+    assert.deepEqual(usage.cpu.measured_fields.slice(0, 3), ['SYSTEM_MODE', 'USER_MODE', 'PERCENT'])
     assert.ok(Object.keys(stats.resource_usage_by_pid as object).length >= 1)
   }
   const seconds = messages.map(
