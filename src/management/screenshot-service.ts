@@ -1,55 +1,45 @@
 /**
- * Screenshots with Playwright driving the system's Chromium (no browser is
- * ever downloaded). One browser is launched on first use and kept warm;
- * each shot gets a fresh context with a 1920x1080 viewport and a full-page
- * capture. A concurrency limit queues shots; a shot waits at most the
- * timeout, slot included, then fails with 503.
+ * Screenshots, as the plugin process sees them: a limit on concurrent
+ * shots (waiting at most the timeout, slot included, then 503) in front of
+ * one screenshot worker process (screenshot-worker-main.ts) that keeps the
+ * browser warm. The worker is started on first use and again after it
+ * dies; a changed chromium path restarts it.
  *
  * @module
  */
+import { fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { access, constants } from 'node:fs/promises'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { BusyError, DependencyMissingError } from './errors.js'
+import { BusyError, DependencyMissingError, SiteUnreachableError, TimeoutError } from './errors.js'
 import { Semaphore } from './semaphore.js'
+import type { ShotReply, ShotRequest } from './screenshot-worker-main.js'
 
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+const WORKER_PATH = new URL('./screenshot-worker-main.js', import.meta.url)
 
-const VIEWPORT = { width: 1920, height: 1080 }
-
-/** A page is reused this many times, then its context is replaced. */
-const MAX_PAGE_USES = 25
-
-/** A page kept open between shots: opening one costs more than the shot itself. */
-interface WarmPage {
-  browser: Browser
-  context: BrowserContext
-  page: Page
-  uses: number
-}
+/** How long close() lets the worker shut its browser before killing it. */
+const WORKER_CLOSE_MS = 5000
 
 export interface ScreenshotOptions {
-  /** Read at each launch, so a new driver config takes effect. */
+  /** Read before each shot, so a new driver config takes effect. */
   chromiumPath: () => string
   timeoutMs: number
   concurrency: number
   log: FastifyBaseLogger
 }
 
+interface Pending {
+  resolve: (png: Buffer) => void
+  reject: (err: Error) => void
+  url: string
+}
+
 export class ScreenshotService {
   #options: ScreenshotOptions
   #slots: Semaphore
-  #browser: Promise<Browser> | null = null
-  #idlePages: WarmPage[] = []
+  #worker: { child: ChildProcess; chromiumPath: string } | null = null
+  #pending = new Map<number, Pending>()
+  #nextId = 1
   #isClosed = false
 
   constructor(options: ScreenshotOptions) {
@@ -60,110 +50,105 @@ export class ScreenshotService {
   /**
    * Photographs `url`, whatever the site answers.
    *
-   * @throws BusyError when no slot frees up in time; DependencyMissingError when Chromium will not start
+   * @throws BusyError, DependencyMissingError, TimeoutError, SiteUnreachableError
    */
   async capture(url: string): Promise<Buffer> {
     const startedAt = Date.now()
+    const chromiumPath = this.#options.chromiumPath()
+    await requireExecutable(chromiumPath)
     const release = await this.#slots.acquire(this.#options.timeoutMs)
-    if (release === null) {
+    if (release === null)
       throw new BusyError('too many screenshots at once: try again in a few seconds')
-    }
-    let warm: WarmPage | null = null
     try {
-      const browser = await this.#getBrowser()
-      warm = this.#idlePages.pop() ?? (await openPage(browser))
       const remainingMs = Math.max(1000, this.#options.timeoutMs - (Date.now() - startedAt))
-      await warm.page.goto(url, { timeout: remainingMs, waitUntil: 'load' })
-      return await warm.page.screenshot({ fullPage: true, type: 'png', timeout: remainingMs })
-    } catch (err) {
-      if (warm !== null) void warm.context.close().catch(() => undefined)
-      warm = null
-      throw err
+      return await this.#send(chromiumPath, url, remainingMs)
     } finally {
-      // The slot is held until the page is clean again; the caller has its PNG already.
-      void this.#putBack(warm).finally(release)
+      release()
     }
   }
 
-  /** Closes the warm browser; later captures fail. Idempotent. */
+  /** Stops the worker and its browser; later captures fail. Idempotent. */
   async close(): Promise<void> {
     this.#isClosed = true
-    this.#idlePages = []
-    const browser = this.#browser
-    this.#browser = null
-    if (browser !== null) await browser.then((b) => b.close()).catch(() => undefined)
+    await this.#stopWorker()
   }
 
-  #getBrowser(): Promise<Browser> {
-    if (this.#isClosed)
-      return Promise.reject(new DependencyMissingError('the screenshot service is closed'))
-    if (this.#browser === null) {
-      const launching = this.#launch()
-      this.#browser = launching
-      launching.then(
-        (browser) => browser.on('disconnected', () => this.#forget(launching)),
-        () => this.#forget(launching),
-      )
-    }
-    return this.#browser
+  #send(chromiumPath: string, url: string, timeoutMs: number): Promise<Buffer> {
+    if (this.#isClosed) throw new DependencyMissingError('the screenshot service is closed')
+    const child = this.#ensureWorker(chromiumPath)
+    const id = this.#nextId++
+    return new Promise<Buffer>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, url })
+      const request: ShotRequest = { id, url, chromiumPath, timeoutMs }
+      child.send(request)
+    })
   }
 
-  #forget(launching: Promise<Browser>): void {
-    if (this.#browser === launching) this.#browser = null
-    void launching.then(
-      (browser) => {
-        this.#idlePages = this.#idlePages.filter((warm) => warm.browser !== browser)
-      },
-      () => undefined,
-    )
+  #ensureWorker(chromiumPath: string): ChildProcess {
+    if (this.#worker !== null && this.#worker.chromiumPath !== chromiumPath) void this.#stopWorker()
+    if (this.#worker !== null) return this.#worker.child
+    const child = fork(WORKER_PATH, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    })
+    child.stderr?.resume()
+    child.on('message', (reply: ShotReply) => this.#settle(reply))
+    child.on('exit', (code, signal) => this.#onExit(child, code, signal))
+    this.#worker = { child, chromiumPath }
+    this.#options.log.info({ workerPid: child.pid, chromiumPath }, 'screenshot worker started')
+    return child
   }
 
-  async #putBack(warm: WarmPage | null): Promise<void> {
-    if (warm === null) return
-    warm.uses++
-    try {
-      if (this.#isClosed || warm.uses >= MAX_PAGE_USES || !warm.browser.isConnected()) {
-        throw new Error('page retired')
-      }
-      await warm.context.clearCookies()
-      await warm.page.goto('about:blank')
-      this.#idlePages.push(warm)
-    } catch {
-      await warm.context.close().catch(() => undefined)
+  #settle(reply: ShotReply): void {
+    const pending = this.#pending.get(reply.id)
+    if (pending === undefined) return
+    this.#pending.delete(reply.id)
+    if ('png' in reply) {
+      pending.resolve(Buffer.from(reply.png))
+      return
+    }
+    const { kind, message } = reply.error
+    if (kind === 'launch') {
+      pending.reject(new DependencyMissingError(`Chromium did not start: ${firstLine(message)}`))
+    } else if (kind === 'timeout') {
+      pending.reject(new TimeoutError(`the screenshot of ${pending.url}`, this.#options.timeoutMs))
+    } else {
+      pending.reject(new SiteUnreachableError(pending.url, new Error(message)))
     }
   }
 
-  async #launch(): Promise<Browser> {
-    const { log } = this.#options
-    const chromiumPath = this.#options.chromiumPath()
-    try {
-      await access(chromiumPath, constants.X_OK)
-    } catch (err) {
-      throw new DependencyMissingError(
-        `Chromium is not installed at '${chromiumPath}': install the chromium package or set chromium_path`,
-        err,
-      )
+  #onExit(child: ChildProcess, code: number | null, signal: string | null): void {
+    if (this.#worker?.child === child) this.#worker = null
+    if (!this.#isClosed) this.#options.log.warn({ code, signal }, 'screenshot worker exited')
+    for (const [id, pending] of this.#pending) {
+      this.#pending.delete(id)
+      pending.reject(new DependencyMissingError('the screenshot worker exited during the shot'))
     }
-    try {
-      const { chromium } = await import('playwright-core')
-      const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS })
-      log.info({ chromiumPath }, 'screenshot browser started')
-      return browser
-    } catch (err) {
-      throw new DependencyMissingError(
-        `Chromium at '${chromiumPath}' did not start: see the plugin log`,
-        err,
-      )
-    }
+  }
+
+  async #stopWorker(): Promise<void> {
+    const worker = this.#worker
+    this.#worker = null
+    if (worker === null || worker.child.exitCode !== null) return
+    const exited = new Promise<void>((resolve) => worker.child.once('exit', () => resolve()))
+    worker.child.disconnect()
+    const timer = setTimeout(() => worker.child.kill('SIGKILL'), WORKER_CLOSE_MS)
+    await exited
+    clearTimeout(timer)
   }
 }
 
-async function openPage(browser: Browser): Promise<WarmPage> {
-  const context = await browser.newContext({ viewport: VIEWPORT })
+async function requireExecutable(chromiumPath: string): Promise<void> {
   try {
-    return { browser, context, page: await context.newPage(), uses: 0 }
+    await access(chromiumPath, constants.X_OK)
   } catch (err) {
-    await context.close().catch(() => undefined)
-    throw err
+    throw new DependencyMissingError(
+      `Chromium is not installed at '${chromiumPath}': install the chromium package or set chromium_path`,
+      err,
+    )
   }
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]
 }

@@ -125,6 +125,8 @@ function buildApp(ctx: ApiContext, log: FastifyBaseLogger): FastifyInstance {
     loggerInstance: log,
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     exposeHeadRoutes: false,
+    // fs paths are one wildcard parameter; deep trees make long ones.
+    routerOptions: { maxParamLength: 4096 },
     // Uploads of several GiB may take long; a stalled client is caught by the socket.
     requestTimeout: 0,
     frameworkErrors: (err, _request, reply) => {

@@ -51,7 +51,14 @@ async function ensureTargetDir(targetDir: string, journal: Undo[]): Promise<void
     throw new ConflictError(`the upload target is a file, not a folder: delete it or pick a folder`)
   }
   if (stats !== null) return
-  const firstMade = await mkdir(targetDir, { recursive: true })
+  const firstMade = await mkdir(targetDir, { recursive: true }).catch(
+    (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOTDIR' && err.code !== 'EEXIST') throw err
+      throw new ConflictError(
+        'a file stands where the upload needs a folder: delete it or pick another path',
+      )
+    },
+  )
   if (firstMade !== undefined) journal.push(() => removeEmptyChain(targetDir, firstMade))
 }
 
