@@ -206,9 +206,11 @@ function buildUpstreamHeaders(
   }
   // De facto forwarding fields (RFC 7239 describes their standard successor):
   // the client's address is appended, the scheme and host are ours to say.
-  const client = req.socket.remoteAddress ?? ''
+  // A request that came back through the site host's internal (Unix) socket
+  // has no address of its own: the one who forwarded it speaks for the client.
+  const client = req.socket.remoteAddress
   const prior = req.headers['x-forwarded-for']
-  headers['x-forwarded-for'] = prior ? `${prior}, ${client}` : client
+  if (client !== undefined) headers['x-forwarded-for'] = prior ? `${prior}, ${client}` : client
   headers['x-forwarded-proto'] = 'encrypted' in req.socket ? 'https' : 'http'
   if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host
   if (target.pairingToken !== null) headers['ms-aspnetcore-token'] = target.pairingToken
