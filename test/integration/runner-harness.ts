@@ -53,10 +53,12 @@ export function startRunner(
   extraArgs: string[] = [],
   /** Start it as the leader of its own process group, as a shell does for a foreground job. */
   isGroupLeader = false,
+  env: NodeJS.ProcessEnv = process.env,
 ): RunnerProcess {
   const args = [MAIN, 'run', jobPath, '--json', '--work-dir', workDir, ...extraArgs]
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: isGroupLeader,
   })
