@@ -6,7 +6,7 @@
  * Nomad does. Cleanup kills every process it started, site hosts included.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import { rmSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
@@ -272,4 +272,28 @@ function killGroup(pid: number): void {
       // already gone
     }
   }
+}
+
+/**
+ * Puts a node program behind httpPlatform in the task's `local/app`: the
+ * program gets its port as its first argument (%HTTP_PLATFORM_PORT%).
+ */
+export function writeHostedProgram(task: Message, source: string): void {
+  const app = join(task.alloc_dir as string, task.name as string, 'local', 'app')
+  mkdirSync(app, { recursive: true })
+  writeFileSync(join(app, 'program.cjs'), source)
+  writeFileSync(
+    join(app, 'web.config'),
+    `<?xml version="1.0" encoding="utf-8"?>
+<configuration><system.webServer>
+  <handlers><add name="httpPlatformHandler" path="*" verb="*" modules="httpPlatformHandler" /></handlers>
+  <httpPlatform processPath="${process.execPath}" arguments="program.cjs %HTTP_PLATFORM_PORT%" />
+</system.webServer></configuration>`,
+  )
+}
+
+/** The config serving `local/app` (see writeHostedProgram) on the `http` port. */
+export const HOSTED_CONFIG = {
+  application: [{ path: 'local/app' }],
+  binding: [{ type: 'http', port: 'http' }],
 }

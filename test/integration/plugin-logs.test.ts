@@ -6,11 +6,18 @@
  */
 import { strict as assert } from 'node:assert'
 import { spawn, spawnSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { Message } from '../../src/runner/plugin-client.js'
-import { httpGet, portOf, startHarness, STATIC_CONFIG, waitFor } from './plugin-harness.js'
+import {
+  HOSTED_CONFIG,
+  httpGet,
+  portOf,
+  startHarness,
+  STATIC_CONFIG,
+  waitFor,
+  writeHostedProgram,
+} from './plugin-harness.js'
 
 /** A FIFO with a `cat` reading it, as logmon would; returns what was read so far. */
 function fifoReader(path: string) {
@@ -64,14 +71,6 @@ http.createServer((req, res) => {
 }).listen(port, '127.0.0.1')
 `
 
-function webConfig(): string {
-  return `<?xml version="1.0" encoding="utf-8"?>
-<configuration><system.webServer>
-  <handlers><add name="httpPlatformHandler" path="*" verb="*" modules="httpPlatformHandler" /></handlers>
-  <httpPlatform processPath="${process.execPath}" arguments="program.cjs %HTTP_PLATFORM_PORT%" />
-</system.webServer></configuration>`
-}
-
 test("a hosted program's stdout and stderr reach the FIFO log paths of the task", async (t) => {
   const harness = await startHarness()
   t.after(() => harness.cleanup())
@@ -83,14 +82,11 @@ test("a hosted program's stdout and stderr reach the FIFO log paths of the task"
     stdout.stop()
     stderr.stop()
   })
-  const task = await harness.newTask(
-    { application: [{ path: 'local/app' }], binding: [{ type: 'http', port: 'http' }] },
-    { stdoutPath: join(logs, '.web.stdout.fifo'), stderrPath: join(logs, '.web.stderr.fifo') },
-  )
-  const app = join(task.alloc_dir as string, 'web', 'local', 'app')
-  spawnSync('mkdir', ['-p', app])
-  writeFileSync(join(app, 'program.cjs'), PROGRAM)
-  writeFileSync(join(app, 'web.config'), webConfig())
+  const task = await harness.newTask(HOSTED_CONFIG, {
+    stdoutPath: join(logs, '.web.stdout.fifo'),
+    stderrPath: join(logs, '.web.stderr.fifo'),
+  })
+  writeHostedProgram(task, PROGRAM)
 
   const { handle } = await harness.client.startTask(task)
   harness.track(handle as Message)

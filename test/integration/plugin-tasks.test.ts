@@ -9,7 +9,16 @@ import { test } from 'node:test'
 import { status } from '@grpc/grpc-js'
 import type { Message } from '../../src/runner/plugin-client.js'
 import { isRecoverableError } from '../../src/runner/plugin-client.js'
-import { httpGet, portOf, startHarness, STATIC_CONFIG, take, waitFor } from './plugin-harness.js'
+import {
+  HOSTED_CONFIG,
+  httpGet,
+  portOf,
+  startHarness,
+  STATIC_CONFIG,
+  take,
+  waitFor,
+  writeHostedProgram,
+} from './plugin-harness.js'
 import type { Harness } from './plugin-harness.js'
 
 async function startServing(harness: Harness, config: Record<string, unknown> = STATIC_CONFIG) {
@@ -260,3 +269,37 @@ test('ExecTask is UNIMPLEMENTED, as Capabilities say', async (t) => {
   assert.equal(capabilities.fs_isolation, 'NONE')
   await assert.rejects(exec, (err) => codeOf(err) === status.UNIMPLEMENTED)
 })
+
+const STUBBORN_PROGRAM = `
+const http = require('node:http')
+process.on('SIGTERM', () => console.log('ignoring SIGTERM'))
+process.on('SIGINT', () => console.log('ignoring SIGINT'))
+http.createServer((req, res) => res.end(String(process.pid))).listen(Number(process.argv[2]), '127.0.0.1')
+`
+
+test('StopTask gives up on a program that ignores its signal after the timeout and kills it', async (t) => {
+  const harness = await startHarness()
+  t.after(() => harness.cleanup())
+  const task = await harness.newTask(HOSTED_CONFIG)
+  writeHostedProgram(task, STUBBORN_PROGRAM)
+  const response = await harness.client.startTask(task)
+  harness.track(response.handle as Message)
+  const programPid = Number((await httpGet(portOf(task), '/')).body)
+  const waiting = harness.client.waitTask(task.id as string)
+
+  await harness.client.stopTask(task.id as string, 1000, 'SIGTERM')
+  const exit = await waiting
+  await waitFor(() => !isAlive(programPid))
+
+  assert.notEqual(exit.result, null)
+  assert.equal(isAlive(programPid), false)
+})
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
