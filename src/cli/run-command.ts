@@ -79,10 +79,22 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const stop = new AbortController()
+  let signalCount = 0
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stop.signal.aborted) return reporter.note(`${signal}: already stopping`)
-    reporter.note(`${signal}: stopping every task`)
-    stop.abort()
+    signalCount++
+    if (signalCount === 1) {
+      reporter.note(`${signal}: stopping every task`)
+      return stop.abort()
+    }
+    if (signalCount === 2) {
+      return reporter.note(
+        `${signal}: already stopping; once more quits at once, leaving tasks running`,
+      )
+    }
+    reporter.error(
+      `${signal}: quitting without stopping; sites may still run (see the state dir's registry)`,
+    )
+    process.exit(130)
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
