@@ -86,6 +86,8 @@ export class PluginSupervisor {
   /** Driver.Shutdown, the controller's Shutdown, then the process ends; idempotent. */
   async shutdown(): Promise<void> {
     this.#isClosed = true
+    // A relaunch under way still sets #current; wait for it so its process is shut down too.
+    await this.#relaunch?.catch(() => {})
     this.#cancelEvents()
     const plugin = this.#current
     this.#current = null
