@@ -180,3 +180,143 @@ test('a value that does not convert to the declared type names the argument', ()
   assert.equal((decodeHclConfig(spec, { port: '8080' }) as Record<string, unknown>).port, 8080)
   assert.throws(() => decodeHclConfig(spec, { port: 'http' }), /argument 'port'.*expected number/)
 })
+
+test('block_attrs, block_map, block_set and array specs decode as hcldec does', () => {
+  const spec: HclSpec = {
+    object: {
+      attributes: {
+        labels: { block_attrs: { name: 'labels', type: 'string' } },
+        site: {
+          block_map: {
+            name: 'site',
+            labels: ['name'],
+            nested: { object: { attributes: { port: attr('number') } } },
+          },
+        },
+        tags: {
+          block_set: {
+            name: 'tag',
+            nested: { object: { attributes: { value: attr('string') } } },
+          },
+        },
+        pair: { array: { values: [namedAttr('a', 'string'), literal('5')] } },
+      },
+    },
+  }
+  const config = {
+    labels: [{ team: 'web', tier: 1 }],
+    site: { main: [{ port: '80' }], admin: [{ port: 81 }] },
+    tag: [{ value: 'b' }, { value: 'a' }, { value: 'b' }],
+    a: 'x',
+  }
+
+  const value = decodeHclConfig(spec, config) as Record<string, unknown>
+
+  assert.deepEqual(value.labels, { team: 'web', tier: '1' })
+  assert.deepEqual(value.site, { main: { port: 80 }, admin: { port: 81 } })
+  assert.deepEqual(value.tags, [{ value: 'a' }, { value: 'b' }])
+  assert.deepEqual(value.pair, ['x', 5])
+})
+
+test('collection and object types convert element by element, sets are ordered and unique', () => {
+  const spec: HclSpec = {
+    object: {
+      attributes: {
+        ports: attr('list(number)'),
+        names: attr('set(string)'),
+        limits: attr('map(bool)'),
+        point: attr('object({x=number, y=string})'),
+        raw: attr('any'),
+      },
+    },
+  }
+  const config = {
+    ports: ['80', 443],
+    names: ['b', 'a', 'b'],
+    limits: { on: 'true', off: false },
+    point: { x: '1.5', y: 2 },
+    raw: { nested: [1, 'two'] },
+  }
+
+  const value = decodeHclConfig(spec, config) as Record<string, unknown>
+
+  assert.deepEqual(value.ports, [80, 443])
+  assert.deepEqual(value.names, ['a', 'b'])
+  assert.deepEqual(value.limits, { on: true, off: false })
+  assert.deepEqual(value.point, { x: 1.5, y: '2' })
+  assert.deepEqual(value.raw, { nested: [1, 'two'] })
+})
+
+test('interpolation replaces task variables, keeps escaped ${ and rejects expressions', () => {
+  const spec: HclSpec = {
+    object: { attributes: { cmd: attr('string'), list: attr('list(string)') } },
+  }
+  const variables = { NOMAD_PORT_http: '8080', 'attr.unique.hostname': 'node1' }
+
+  const value = decodeHclConfig(
+    spec,
+    { cmd: 'run --port=${NOMAD_PORT_http} $${HOME}', list: ['${attr.unique.hostname}'] },
+    { variables },
+  ) as Record<string, unknown>
+
+  assert.equal(value.cmd, 'run --port=8080 ${HOME}')
+  assert.deepEqual(value.list, ['node1'])
+  assert.throws(
+    () => decodeHclConfig(spec, { cmd: '${NOPE}' }, { variables }),
+    /unknown variable 'NOPE'/,
+  )
+  assert.throws(
+    () => decodeHclConfig(spec, { cmd: '${upper(NOMAD_PORT_http)}' }, { variables }),
+    /only variable references/,
+  )
+})
+
+test('required attributes and blocks, block counts and bad specs are errors that say what to change', () => {
+  const spec: HclSpec = {
+    object: {
+      attributes: {
+        name: attr('string', { required: true }),
+        app: {
+          block_list: {
+            name: 'app',
+            min_items: 1,
+            max_items: 2,
+            nested: { object: { attributes: { path: attr('string') } } },
+          },
+        },
+        logging: { block_value: { name: 'logging', required: true, nested: { object: {} } } },
+      },
+    },
+  }
+  const cases: [unknown, RegExp][] = [
+    [{ app: [{}], logging: {} }, /missing required argument 'name' in block 'config'/],
+    [{ name: 'x', logging: {} }, /needs at least 1 'app' block/],
+    [{ name: 'x', app: [{}, {}, {}], logging: {} }, /at most 2 'app' block/],
+    [{ name: 'x', app: [{}] }, /missing required block 'logging'/],
+    [{ name: 'x', app: ['str'], logging: {} }, /'app' in block 'config' must be a block/],
+  ]
+
+  for (const [config, message] of cases) {
+    assert.throws(() => decodeHclConfig(spec, config), { code: 'ERR_RUNNER_HCL_DECODE', message })
+  }
+  assert.throws(
+    () =>
+      decodeHclConfig(
+        {
+          object: {
+            attributes: { d: { default: { primary: attr('string'), default: literal('1') } } },
+          },
+        },
+        {},
+      ),
+    /has no name/,
+  )
+  assert.throws(
+    () => decodeHclConfig({ object: { attributes: { t: attr('lst(string)') } } }, {}),
+    /spec type 'lst\(string\)'/,
+  )
+  assert.throws(
+    () => decodeHclConfig({ object: { attributes: { d: literal('30s') } } }, {}),
+    /quote strings/,
+  )
+})
