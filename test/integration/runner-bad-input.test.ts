@@ -7,7 +7,14 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
-import { collectSitePids, leftoverAllocDirs, makeWorkDir, runToEnd } from './runner-harness.js'
+import {
+  REPO_ROOT,
+  collectSitePids,
+  leftoverAllocDirs,
+  makeWorkDir,
+  runToEnd,
+  waitUntilGone,
+} from './runner-harness.js'
 
 function job(config: string, network = 'port "http" {}'): string {
   return `job "bad" {
@@ -122,5 +129,53 @@ test('bad command-line options exit 2 with the usage', async (t) => {
   assert.match(timeout.stderr, /--ready-timeout "soon" is not a duration/)
   assert.equal(unknown.code, 2)
   assert.match(unknown.stderr, /usage: nomad-iis run <job\.hcl>/)
+  assert.deepEqual(await leftoverAllocDirs(workDir), [])
+})
+
+test('a task the plugin refuses after another started stops that one too, leaving nothing', async (t) => {
+  const workDir = await makeWorkDir(t)
+  const jobPath = join(workDir, 'job.hcl')
+  const site = 'examples/two-pools/site/root'
+  const group = (name: string, pool: string) => `  group "${name}" {
+    network {
+      port "http" {}
+    }
+    task "site" {
+      driver = "iis"
+      config {
+        application_pool {
+          name = "${pool}"
+        }
+        application {
+          path             = "${join(REPO_ROOT, site)}"
+          application_pool = "${pool}"
+        }
+        binding {
+          type = "http"
+          port = "http"
+        }
+      }
+    }
+  }
+`
+  await writeFile(
+    jobPath,
+    `job "half" {\n${group('a-good', 'ok')}${group('b-bad', 'waytoolongname')}}\n`,
+  )
+
+  const { code, stdout, stderr } = await runToEnd(jobPath, workDir, ['--json'])
+
+  const events = stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+  assert.equal(code, 1)
+  assert.match(stderr, /waytoolongname/)
+  assert.ok(
+    events.some((e) => e.event === 'exited' && e.taskName === 'site'),
+    'the started task was stopped',
+  )
+  assert.deepEqual(await waitUntilGone(await collectSitePids(join(workDir, 'state'))), [])
   assert.deepEqual(await leftoverAllocDirs(workDir), [])
 })
