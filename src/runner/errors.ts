@@ -5,17 +5,20 @@
  * @module
  */
 
-export type RunnerErrorCode =
-  | 'ERR_RUNNER_JOB_FILE'
-  | 'ERR_RUNNER_JOB_SYNTAX'
-  | 'ERR_RUNNER_JOB_INVALID'
-  | 'ERR_RUNNER_PORT_UNAVAILABLE'
-  | 'ERR_RUNNER_ARTIFACT'
-  | 'ERR_RUNNER_AGENT_CONFIG'
-  | 'ERR_RUNNER_TASK_CONFIG'
-  | 'ERR_RUNNER_PLUGIN'
-  | 'ERR_RUNNER_TASK_START'
-  | 'ERR_RUNNER_USAGE'
+/** Every code the runner's own errors carry; docs/runner.md lists each one. */
+export const RUNNER_ERROR_CODES = [
+  'ERR_RUNNER_JOB_FILE',
+  'ERR_RUNNER_JOB_SYNTAX',
+  'ERR_RUNNER_JOB_INVALID',
+  'ERR_RUNNER_PORT_UNAVAILABLE',
+  'ERR_RUNNER_ARTIFACT',
+  'ERR_RUNNER_AGENT_CONFIG',
+  'ERR_RUNNER_TASK_CONFIG',
+  'ERR_RUNNER_PLUGIN',
+  'ERR_RUNNER_TASK_START',
+] as const
+
+export type RunnerErrorCode = (typeof RUNNER_ERROR_CODES)[number]
 
 /** Base class of every error the runner raises on purpose. */
 export class RunnerError extends Error {
@@ -71,8 +74,4 @@ export function pluginError(message: string, cause?: unknown): RunnerError {
 /** StartTask came back with a gRPC error; `message` is the plugin's text. */
 export function taskStartError(task: string, message: string, cause?: unknown): RunnerError {
   return new RunnerError('ERR_RUNNER_TASK_START', `task "${task}": ${message}`, { cause })
-}
-
-export function usageError(message: string): RunnerError {
-  return new RunnerError('ERR_RUNNER_USAGE', message)
 }
