@@ -20,8 +20,10 @@ export const JWT_ALGORITHM = 'HS256'
 export const JWT_CLOCK_SKEW_S = 60
 
 export interface AuthOptions {
-  apiKey?: string
-  jwtSecret?: string
+  /** Absent, null or empty: no API key. */
+  apiKey?: string | null
+  /** Absent, null or empty: no tokens. */
+  jwtSecret?: string | null
 }
 
 /** Turns a request's credentials into a grant, or refuses them with 401. */
@@ -119,6 +121,6 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest()
 }
 
-function nonEmpty(value: string | undefined): string | null {
-  return value === undefined || value === '' ? null : value
+function nonEmpty(value: string | null | undefined): string | null {
+  return value === undefined || value === null || value === '' ? null : value
 }

@@ -35,11 +35,11 @@ export interface ManagementApiOptions {
   /** TCP port; 0 picks a free one. */
   port: number
   /** Where to listen. Default: 127.0.0.1 when the API is open, all interfaces otherwise. */
-  address?: string
-  /** Grants everything when sent as `X-Api-Key`. */
-  apiKey?: string
-  /** HS256 secret for Bearer tokens. */
-  jwtSecret?: string
+  address?: string | null
+  /** Grants everything when sent as `X-Api-Key`. Null or empty: none. */
+  apiKey?: string | null
+  /** HS256 secret for Bearer tokens. Null or empty: none. */
+  jwtSecret?: string | null
   log: Logger | FastifyBaseLogger
   driverConfig: DriverConfig
   /** Overrides of the defaults in limits.ts (ours). */
@@ -65,7 +65,7 @@ export async function startManagementApi(options: ManagementApiOptions): Promise
   const ctx = buildContext(options, auth, log)
   const app = buildApp(ctx, log)
 
-  const host = options.address ?? (auth.isOpen ? '127.0.0.1' : '0.0.0.0')
+  const host = options.address || (auth.isOpen ? '127.0.0.1' : '0.0.0.0')
   if (auth.isOpen) {
     log.warn(
       { host },

@@ -7,6 +7,8 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import jwt from 'jsonwebtoken'
 import { ALLOC_ID, curl, run, startHarness } from './management-harness.js'
@@ -209,9 +211,77 @@ describe('the Management API with both a key and a JWT secret', () => {
   })
 })
 
+describe('errors from the framework itself', () => {
+  let h: Harness
+  let bigJson: string
+  before(async () => {
+    h = await startHarness({ apiKey: API_KEY })
+    bigJson = join(h.tempDir, 'big.json')
+    await writeFile(bigJson, `"${'x'.repeat(1100 * 1024)}"`)
+  })
+  after(() => h.close())
+
+  const cases: Array<{ title: string; args: () => string[]; status: number }> = [
+    { title: 'an unknown route', args: () => [`${h.base}/api/v1/nothing`], status: 404 },
+    {
+      title: 'malformed JSON',
+      args: () => [
+        '-X',
+        'PUT',
+        '-H',
+        'Content-Type: application/json',
+        '--data-binary',
+        '{"a":',
+        `${h.taskUrl}/start`,
+      ],
+      status: 400,
+    },
+    {
+      title: 'a JSON body over 1 MiB',
+      args: () => [
+        '-X',
+        'PUT',
+        '-H',
+        'Content-Type: application/json',
+        '--data-binary',
+        `@${bigJson}`,
+        `${h.taskUrl}/start`,
+      ],
+      status: 413,
+    },
+    {
+      title: 'a malformed percent-encoding',
+      args: () => [`${h.taskUrl}/fs/local/%E0%A4%A`],
+      status: 400,
+    },
+    {
+      title: 'a bad clean query',
+      args: () => ['-X', 'PATCH', '--data-binary', 'x', `${h.taskUrl}/fs/local/a.txt?clean=maybe`],
+      status: 400,
+    },
+  ]
+  for (const { title, args, status } of cases) {
+    test(`${title} gets ${status} as problem+json`, async () => {
+      const result = await run('curl', [
+        '-s',
+        '-i',
+        '-H',
+        'Expect:',
+        '-H',
+        `X-Api-Key: ${API_KEY}`,
+        ...args(),
+      ])
+
+      assert.match(result.stdout, new RegExp(`^HTTP/1.1 ${status}`))
+      assert.match(result.stdout, /content-type: application\/problem\+json/i)
+      assert.doesNotMatch(result.stdout, /at .*\.js:\d+/)
+    })
+  }
+})
+
 describe('the Management API with neither key nor secret', () => {
-  test('it is open to every caller and listens where it was told', async (t) => {
-    const h = await startHarness()
+  test('it is open to every caller and listens on 127.0.0.1 only', async (t) => {
+    const h = await startHarness({ address: null })
     t.after(() => h.close())
 
     const result = await curl([`${h.taskUrl}/status`])

@@ -38,6 +38,8 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
+  /** Default 127.0.0.1; null leaves the choice to the API (open: 127.0.0.1). */
+  address?: string | null
   apiKey?: string
   jwtSecret?: string
   limits?: ManagementApiOptions['limits']
@@ -65,7 +67,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     api = await startManagementApi({
       driver,
       port: 0,
-      address: '127.0.0.1',
+      address: options.address === undefined ? '127.0.0.1' : options.address,
       apiKey: options.apiKey,
       jwtSecret: options.jwtSecret,
       log,

@@ -9,7 +9,7 @@ import { after, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
-import { connect } from 'node:net'
+import { spawn } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { curl, run, startHarness } from './management-harness.js'
@@ -205,19 +205,27 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
     assert.match(JSON.parse(tooBig.body).detail, /expands to/)
   })
 
-  test('a client killed midway leaves the target as it was', async () => {
+  test('a curl killed midway leaves the target as it was, clean=true included', async () => {
     const before = await snapshot(target)
-    const socket = connect(h.api.port, '127.0.0.1')
-    await new Promise((resolve) => socket.once('connect', resolve))
-    socket.write(
-      `PUT /api/v1/allocs/${h.task.allocId}/app/fs/local/site?clean=true HTTP/1.1\r\n` +
-        'Host: 127.0.0.1\r\nX-Api-Key: 12345\r\nContent-Type: application/zip\r\n' +
-        'Content-Length: 200000\r\n\r\n',
-    )
-    socket.write(Buffer.alloc(64 * 1024, 1))
+    const body = join(work, 'slow.zip')
+    await writeFile(body, Buffer.alloc(200 * 1024, 1))
+    const client = spawn('curl', [
+      '-s',
+      '--limit-rate',
+      '20K',
+      ...KEY,
+      ...ZIP,
+      '-X',
+      'PUT',
+      '-T',
+      body,
+      `${h.taskUrl}/fs/local/site?clean=true`,
+    ])
+    const exited = new Promise((resolve) => client.once('exit', resolve))
 
     await waitFor(async () => (await leftovers(h)).length === 1)
-    socket.destroy()
+    client.kill('SIGKILL')
+    await exited
     await waitFor(async () => (await leftovers(h)).length === 0)
 
     assert.deepEqual(await snapshot(target), before)
