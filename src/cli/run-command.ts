@@ -21,6 +21,7 @@ until Ctrl-C or SIGTERM; then stops everything it started.
 
 options:
   --work-dir <dir>                   alloc dirs and plugin state (default: ./.work/runner)
+  --var <name=value>                 a value for one of the job's variable blocks (repeatable)
   --agent-config <file>              agent config with a plugin "nomad_iis" { config { ... } } block
   --json                             one JSON object per line on stdout (see docs/runner.md)
   --keep-alloc-dirs                  keep the alloc dirs (and their logs) on the way out
@@ -41,6 +42,7 @@ const PASSED_TO_PLUGIN = [
 
 const OPTIONS = {
   'work-dir': { type: 'string' },
+  var: { type: 'string', multiple: true },
   'agent-config': { type: 'string' },
   json: { type: 'boolean', default: false },
   'keep-alloc-dirs': { type: 'boolean', default: false },
@@ -59,6 +61,7 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'
 interface Parsed {
   jobPath: string
   values: Values
+  variables: Record<string, string>
   readyTimeoutMs: number
 }
 
@@ -101,6 +104,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await runJob({
       jobPath: parsed.jobPath,
+      variables: parsed.variables,
       workDir: resolve(values['work-dir'] ?? '.work/runner'),
       agentConfigPath: values['agent-config'] ?? null,
       pluginArgs,
@@ -142,7 +146,13 @@ function parseCommandLine(argv: string[]): Parsed | number {
   if (apiPort !== undefined && !/^\d+$/.test(apiPort)) {
     return usageError(`--management-api-port "${apiPort}" is not a port number`)
   }
-  return { jobPath: positionals[0], values, readyTimeoutMs }
+  const variables: Record<string, string> = {}
+  for (const pair of values.var ?? []) {
+    const at = pair.indexOf('=')
+    if (at < 1) return usageError(`--var "${pair}" is not name=value`)
+    variables[pair.slice(0, at)] = pair.slice(at + 1)
+  }
+  return { jobPath: positionals[0], values, readyTimeoutMs, variables }
 }
 
 function usageError(message: string): number {

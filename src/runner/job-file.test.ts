@@ -87,7 +87,7 @@ test('a syntax error names the file, line and column', async () => {
 })
 
 const INVALID: [string, string, RegExp][] = [
-  ['no job', 'variable "x" {}', /exactly one job block/],
+  ['no job', 'locals {\n  a = 1\n}', /exactly one job block/],
   ['no group', 'job "x" {}', /no group block/],
   ['no driver', 'job "x" {\ngroup "g" {\ntask "t" {}\n}\n}', /no driver/],
   [

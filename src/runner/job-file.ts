@@ -13,6 +13,7 @@ import { parse } from '@cdktf/hcl2json'
 import { jobFileError, jobInvalidError, jobSyntaxError } from './errors.js'
 import { parseGoDurationMs } from './go-duration.js'
 import { checkBlockKeys } from './job-keys.js'
+import { applyVariables } from './job-variables.js'
 import type { ArtifactSpec, GroupSpec, JobSpec, PortSpec, TaskSpec } from './job-spec.js'
 
 type HclMap = Record<string, unknown>
@@ -32,24 +33,35 @@ const ARTIFACT_KEYS = new Set(['source', 'destination', 'mode', 'options', 'head
  *   `ERR_RUNNER_JOB_SYNTAX` (`file:line:col: ...`) on an HCL error,
  *   `ERR_RUNNER_JOB_INVALID` when it is not a job this runner can run.
  */
-export async function readJobFile(path: string): Promise<JobSpec> {
+export async function readJobFile(
+  path: string,
+  variables: Record<string, string> = {},
+): Promise<JobSpec> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
   } catch (err) {
     throw jobFileError(path, err)
   }
-  return parseJob(path, text)
+  return parseJob(path, text, variables)
 }
 
-/** Parses job text; `path` names the file in errors and anchors artifacts. */
-export async function parseJob(path: string, text: string): Promise<JobSpec> {
-  let tree: HclMap
+/**
+ * Parses job text; `path` names the file in errors and anchors artifacts;
+ * `variables` are the `-var` values for the job's `variable` blocks.
+ */
+export async function parseJob(
+  path: string,
+  text: string,
+  variables: Record<string, string> = {},
+): Promise<JobSpec> {
+  let parsed: HclMap
   try {
-    tree = (await parse(path, text)) as HclMap
+    parsed = (await parse(path, text)) as HclMap
   } catch (err) {
     throw toSyntaxError(path, err)
   }
+  const tree = applyVariables(parsed, variables)
 
   const jobs = labelled(tree.job, 'job')
   if (jobs.length !== 1) {

@@ -34,6 +34,8 @@ const HOST_IP = '127.0.0.1'
 
 export interface RunOptions {
   jobPath: string
+  /** `--var name=value` values for the job's `variable` blocks. */
+  variables: Record<string, string>
   /** Holds `allocs/` and the plugin's default `state/`. */
   workDir: string
   agentConfigPath: string | null
@@ -72,7 +74,7 @@ class JobRun {
 
   async run(): Promise<number> {
     try {
-      const job = await readJobFile(this.#options.jobPath)
+      const job = await readJobFile(this.#options.jobPath, this.#options.variables)
       this.#reportIgnored(job)
       const supervisor = await this.#startPlugin()
       const allocs = await this.#plan(job, supervisor)
