@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path'
 import { readAgentConfig } from './agent-config.js'
 import { planAllocs, DRIVER_NAME } from './alloc-plan.js'
 import type { PlannedAlloc } from './alloc-plan.js'
-import { jobInvalidError } from './errors.js'
+import { RunnerError, jobInvalidError } from './errors.js'
 import { readJobFile } from './job-file.js'
 import type { JobSpec } from './job-spec.js'
 import { messageOf } from './plugin-connection.js'
@@ -85,7 +85,8 @@ class JobRun {
       const reason = await this.#waitForEnd()
       return await this.#shutdown(reason === 'signal' ? 0 : 1)
     } catch (err) {
-      this.#reporter.error(err instanceof Error ? err.message : String(err))
+      const code = err instanceof RunnerError ? err.code : null
+      this.#reporter.failed(code, err instanceof Error ? err.message : String(err))
       await this.#shutdown(1)
       return 1
     }

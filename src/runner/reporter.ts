@@ -3,8 +3,8 @@
  * `--json`: stdout carries only JSON objects, one per line, each with an
  * `event` field (`serving` once per task when it answers HTTP, `task-event`
  * for the driver's events, `exited` when a task ends, `plugin-started` with
- * the plugin's pid); everything else goes
- * to stderr, so a script can read stdout line by line.
+ * the plugin's pid, `failed` with the error code when the run fails);
+ * everything else goes to stderr, so a script can read stdout line by line.
  *
  * @module
  */
@@ -55,6 +55,12 @@ export class Reporter {
   /** A problem: always stderr. */
   error(text: string): void {
     this.#err.write(`nomad-iis run: ${text}\n`)
+  }
+
+  /** The run failed: stderr, and in JSON mode a `failed` line with the error code. */
+  failed(code: string | null, message: string): void {
+    this.error(message)
+    if (this.#isJson) this.#json({ event: 'failed', code, message })
   }
 
   serving(record: ServingRecord): void {

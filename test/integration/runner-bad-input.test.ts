@@ -95,6 +95,23 @@ for (const [name, text, messages] of CASES) {
   })
 }
 
+test('with --json a failed run ends with a failed line carrying the error code', async (t) => {
+  const workDir = await makeWorkDir(t)
+  const jobPath = join(workDir, 'job.hcl')
+  await writeFile(jobPath, 'job "x" {\n  group "g" {\n    count = \n  }\n}\n')
+
+  const { code, stdout } = await runToEnd(jobPath, workDir, ['--json'])
+
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+  assert.equal(code, 1)
+  assert.equal(lines.at(-1)?.event, 'failed')
+  assert.equal(lines.at(-1)?.code, 'ERR_RUNNER_JOB_SYNTAX')
+  assert.match(String(lines.at(-1)?.message), /job\.hcl:3:\d+: /)
+})
+
 test('a job without any iis task says so and exits non-zero', async (t) => {
   const workDir = await makeWorkDir(t)
   const jobPath = join(workDir, 'job.hcl')
