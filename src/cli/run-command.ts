@@ -8,11 +8,11 @@
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { pino } from 'pino'
 
 import { parseGoDurationMs } from '../runner/go-duration.js'
 import { runJob } from '../runner/job-runner.js'
 import { Reporter } from '../runner/reporter.js'
+import { TextLogger } from '../runner/text-logger.js'
 
 const USAGE = `usage: nomad-iis run <job.hcl> [options]
 
@@ -30,7 +30,7 @@ options:
   --management-api-address <ip>      its listen address (default: the plugin's)
   --management-api-key <key>         its API key
   --management-api-jwt-secret <s>    its JWT secret
-  --verbose                          the plugin's log lines at debug level on stderr
+  --verbose                          the plugin's log lines down to debug level on stderr
   -h, --help                         this text`
 
 const PASSED_TO_PLUGIN = [
@@ -113,7 +113,7 @@ export async function main(argv: string[]): Promise<number> {
       nodePath: process.execPath,
       pluginMainPath: fileURLToPath(new URL('./main.js', import.meta.url)),
       hostEnv: process.env,
-      log: pino({ level: values.verbose ? 'debug' : 'warn' }, pino.destination(2)),
+      log: new TextLogger(process.stderr, values.verbose ? 'debug' : 'warn'),
       reporter,
       stop: stop.signal,
     })
