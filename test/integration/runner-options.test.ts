@@ -103,3 +103,37 @@ test('count = 2 runs two allocs, each with its own alloc id and port', async (t)
   assert.notEqual(lines[0].urls[0], lines[1].urls[0])
   for (const body of bodies) assert.match(body, /root application/)
 })
+
+test('two iis tasks of one group share the alloc and its dir, each on its own port', async (t) => {
+  const workDir = await makeWorkDir(t)
+  const jobPath = join(workDir, 'job.hcl')
+  const task = (name: string, dir: string, label: string) => `    task "${name}" {
+      driver = "iis"
+      config {
+        application {
+          path = "${join(REPO_ROOT, 'examples/two-pools/site', dir)}"
+        }
+        binding {
+          type = "http"
+          port = "${label}"
+        }
+      }
+    }
+`
+  await writeFile(
+    jobPath,
+    `job "pair" {\n  group "g" {\n    network {\n      port "front" {}\n      port "back" {}\n    }\n${task('front', 'root', 'front')}${task('back', 'app-a', 'back')}  }\n}\n`,
+  )
+  const runner = startRunner(t, jobPath, join(workDir, 'work'))
+
+  const lines = await runner.serving(2)
+  const byName = Object.fromEntries(lines.map((l) => [l.taskName, l]))
+  const front = await (await fetch(byName.front.urls[0])).text()
+  const back = await (await fetch(byName.back.urls[0])).text()
+
+  assert.equal(byName.front.allocId, byName.back.allocId)
+  assert.equal(byName.front.allocDir, byName.back.allocDir)
+  assert.notEqual(byName.front.urls[0], byName.back.urls[0])
+  assert.match(front, /root application/)
+  assert.match(back, /app-a application/)
+})
