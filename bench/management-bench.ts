@@ -14,7 +14,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { tmpdir } from 'node:os'
@@ -85,6 +85,20 @@ async function compareUpload(server: ServerInfo): Promise<void> {
       ]),
   )
   report('upload+extract 200 MiB / 2,000 files', 'unzip', unzipMs, apiMs)
+  const bodyMs = time('curl', [
+    '-sf',
+    '-o',
+    '/dev/null',
+    ...KEY,
+    '-X',
+    'PATCH',
+    '-T',
+    zipFile,
+    `${server.taskUrl}/fs/local/archive.zip`,
+  ])
+  console.log(
+    `  of which receiving the ${(statSync(zipFile).size / 1024 ** 2).toFixed(0)} MiB body alone: ${bodyMs.toFixed(0)} ms`,
+  )
 }
 
 async function compareFolderDownload(server: ServerInfo): Promise<void> {

@@ -59,3 +59,6 @@ export async function authorizeHost(
   const grant = await ctx.auth.authenticate(request.headers)
   checkGrant(grant, null, capability)
 }
+
+/** A pool as the driver reports it (management/ reaches the web host only through driver/). */
+export type PoolStatus = Awaited<ReturnType<DriverApi['poolStatus']>>[number]

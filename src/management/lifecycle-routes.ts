@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { DriverApi } from '../driver/types.js'
-import type { PoolStatus } from '../webhost/control-protocol.js'
+import type { PoolStatus } from './api-context.js'
 import { authorizeTask } from './api-context.js'
 import type { ApiContext } from './api-context.js'
 import { ConflictError, DriverFailedError } from './errors.js'

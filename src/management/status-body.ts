@@ -6,7 +6,7 @@
  * @module
  */
 import type { TaskHandleView } from '../driver/types.js'
-import type { PoolStatus } from '../webhost/control-protocol.js'
+import type { PoolStatus } from './api-context.js'
 
 export interface PoolView {
   name: string

@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TaskHandleView } from '../driver/types.js'
-import type { PoolStatus } from '../webhost/control-protocol.js'
+import type { PoolStatus } from './api-context.js'
 import { authorizeTask } from './api-context.js'
 import type { ApiContext } from './api-context.js'
 import {
