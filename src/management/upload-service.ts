@@ -59,11 +59,16 @@ export async function handleUpload(ctx: ApiContext, upload: UploadRequest): Prom
     const workDir = await mkdtemp(
       join(await pickWorkParent(upload.root, targetDir), WORK_DIR_PREFIX),
     )
+    let summary: UploadSummary
     try {
-      return await stageAndSwap(ctx, upload, isZip, targetDir, workDir)
-    } finally {
+      summary = await stageAndSwap(ctx, upload, isZip, targetDir, workDir)
+    } catch (err) {
       await rm(workDir, { recursive: true, force: true })
+      throw err
     }
+    // What the upload displaced is deleted after the reply, but before the task's next upload.
+    void ctx.uploads.run(upload.task.taskId, () => removeQuietly(ctx, workDir))
+    return summary
   })
 }
 
@@ -154,6 +159,14 @@ async function withPoolsStopped(
       await callDriver('restart the pools after the upload', () =>
         ctx.driver.startPools(task.taskId),
       )
+  }
+}
+
+async function removeQuietly(ctx: ApiContext, dir: string): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true })
+  } catch (err) {
+    ctx.log.warn({ err, dir }, 'upload work folder left behind')
   }
 }
 

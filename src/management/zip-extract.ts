@@ -27,6 +27,9 @@ const inflateRawAsync = promisify(inflateRaw)
 /** Entries up to this size are read, inflated and written whole: far fewer round trips than streams. */
 const WHOLE_ENTRY_MAX_BYTES = 4 * 1024 * 1024
 const METHOD_STORED = 0
+const LOCAL_HEADER_SIGNATURE = 0x04034b50
+const LOCAL_HEADER_BYTES = 30
+const LOCAL_EXTRA_MARGIN_BYTES = 256
 const METHOD_DEFLATED = 8
 
 const S_IFMT = 0o170000
@@ -197,6 +200,7 @@ async function writeEntry(archive: Archive, entry: Entry, target: string): Promi
   const mode = storedMode === 0 ? 0o644 : storedMode | 0o200
   const isSmall =
     entry.uncompressedSize <= WHOLE_ENTRY_MAX_BYTES &&
+    entry.compressedSize <= WHOLE_ENTRY_MAX_BYTES &&
     (entry.compressionMethod === METHOD_STORED || entry.compressionMethod === METHOD_DEFLATED)
   const crc = isSmall
     ? await writeWholeEntry(archive, entry, target, mode)
@@ -210,19 +214,14 @@ async function writeEntry(archive: Archive, entry: Entry, target: string): Promi
   await utimes(target, modified, modified)
 }
 
-/** Reads the entry's bytes in one read, inflates them in one call, writes them in one go. */
+/** Reads the entry's header and bytes in one read, inflates them in one call, writes them in one go. */
 async function writeWholeEntry(
   archive: Archive,
   entry: Entry,
   target: string,
   mode: number,
 ): Promise<number> {
-  const { fileDataStart } = await archive.zip.readLocalFileHeaderPromise(entry, { minimal: true })
-  const raw = Buffer.allocUnsafe(entry.compressedSize)
-  const { bytesRead } = await archive.file.read(raw, 0, entry.compressedSize, fileDataStart)
-  if (bytesRead !== entry.compressedSize) {
-    throw new BadZipError(`ZIP entry '${entry.fileName}' is truncated: the archive is incomplete`)
-  }
+  const raw = await readEntryData(archive.file, entry)
   const data =
     entry.compressionMethod === METHOD_DEFLATED
       ? // One byte over the declared size is enough to tell a lying header.
@@ -235,6 +234,36 @@ async function writeWholeEntry(
   }
   await writeFile(target, data, { mode })
   return crc32(data)
+}
+
+/**
+ * The entry's stored bytes. The local header's extra field may differ in
+ * length from the central one, so the read takes a margin and a second
+ * read covers the rare header that is longer still.
+ */
+async function readEntryData(file: FileHandle, entry: Entry): Promise<Buffer> {
+  const headerGuess = LOCAL_HEADER_BYTES + entry.fileNameLength + LOCAL_EXTRA_MARGIN_BYTES
+  const buffer = Buffer.allocUnsafe(headerGuess + entry.compressedSize)
+  const { bytesRead } = await file.read(buffer, 0, buffer.length, entry.relativeOffsetOfLocalHeader)
+  if (bytesRead < LOCAL_HEADER_BYTES || buffer.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) {
+    throw new BadZipError(
+      `ZIP entry '${entry.fileName}' has no local header where the directory says`,
+    )
+  }
+  const dataStart = LOCAL_HEADER_BYTES + buffer.readUInt16LE(26) + buffer.readUInt16LE(28)
+  const dataEnd = dataStart + entry.compressedSize
+  if (dataEnd <= bytesRead) return buffer.subarray(dataStart, dataEnd)
+  const data = Buffer.allocUnsafe(entry.compressedSize)
+  const second = await file.read(
+    data,
+    0,
+    entry.compressedSize,
+    entry.relativeOffsetOfLocalHeader + dataStart,
+  )
+  if (second.bytesRead !== entry.compressedSize) {
+    throw new BadZipError(`ZIP entry '${entry.fileName}' is truncated: the archive is incomplete`)
+  }
+  return data
 }
 
 async function streamEntry(
