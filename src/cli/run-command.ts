@@ -33,6 +33,9 @@ options:
   --verbose                          the plugin's log lines down to debug level on stderr
   -h, --help                         this text`
 
+/** Signals that ask for an orderly stop; SIGHUP is a closed terminal. */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+
 const PASSED_TO_PLUGIN = [
   'management-api-port',
   'management-api-address',
@@ -82,25 +85,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const stop = new AbortController()
-  let signalCount = 0
-  const onSignal = (signal: NodeJS.Signals) => {
-    signalCount++
-    if (signalCount === 1) {
-      reporter.note(`${signal}: stopping every task`)
-      return stop.abort()
-    }
-    if (signalCount === 2) {
-      return reporter.note(
-        `${signal}: already stopping; once more quits at once, leaving tasks running`,
-      )
-    }
-    reporter.error(
-      `${signal}: quitting without stopping; sites may still run (see the state dir's registry)`,
-    )
-    process.exit(130)
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  const forceQuit = new AbortController()
+  const onSignal = stopOnSignals(reporter, stop, forceQuit)
+  // Output nobody reads any more (`| head` done, terminal gone) is a stop
+  // request, as SIGPIPE would be, not a crash that leaves the sites behind.
+  // Later writes fail too: this stays installed, and never counts as a second signal.
+  process.stdout.on('error', () => stop.abort())
+  process.stderr.on('error', () => {})
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal)
   try {
     return await runJob({
       jobPath: parsed.jobPath,
@@ -116,10 +108,40 @@ export async function main(argv: string[]): Promise<number> {
       log: new TextLogger(process.stderr, values.verbose ? 'debug' : 'warn'),
       reporter,
       stop: stop.signal,
+      forceQuit: forceQuit.signal,
     })
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal)
+  }
+}
+
+/**
+ * The first signal stops every task in order; the second is acknowledged;
+ * the third kills the plugin and quits at once, leaving the sites running.
+ */
+export function stopOnSignals(
+  reporter: Reporter,
+  stop: AbortController,
+  forceQuit: AbortController,
+  exit: (code: number) => void = (code) => process.exit(code),
+) {
+  let count = 0
+  return (signal: NodeJS.Signals): void => {
+    count++
+    if (count === 1) {
+      reporter.note(`${signal}: stopping every task`)
+      return stop.abort()
+    }
+    if (count === 2) {
+      return reporter.note(
+        `${signal}: already stopping; once more quits at once, leaving tasks running`,
+      )
+    }
+    reporter.error(
+      `${signal}: quitting without stopping; sites may still run (see the state dir's registry)`,
+    )
+    forceQuit.abort()
+    exit(130)
   }
 }
 

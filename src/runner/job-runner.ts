@@ -49,8 +49,10 @@ export interface RunOptions {
   hostEnv: NodeJS.ProcessEnv
   log: PluginLogger
   reporter: Reporter
-  /** Aborted on SIGINT or SIGTERM. */
+  /** Aborted on SIGINT, SIGTERM, SIGHUP or a closed output pipe: stop every task in order. */
   stop: AbortSignal
+  /** Aborted when the runner must quit at once: the plugin is killed, tasks stay. */
+  forceQuit: AbortSignal
 }
 
 /** Runs the job until a signal or until every task ended; resolves with the exit code. */
@@ -70,6 +72,7 @@ class JobRun {
   constructor(options: RunOptions) {
     this.#options = options
     this.#reporter = options.reporter
+    options.forceQuit.addEventListener('abort', () => this.#supervisor?.killNow(), { once: true })
   }
 
   async run(): Promise<number> {

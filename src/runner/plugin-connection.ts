@@ -21,8 +21,6 @@ import type {
   WireTaskConfig,
 } from './driver-plugin.js'
 
-const SETSID = 'setsid'
-
 /** Plugin log lines kept to explain a failed start. */
 const RECENT_LINES = 8
 
@@ -52,14 +50,13 @@ export interface DriverHealth {
  */
 export async function connectDriverPlugin(launch: PluginLaunch): Promise<PluginConnection> {
   const recent: string[] = []
-  // setsid puts the plugin in a session of its own (same pid: a spawned
-  // child is no group leader, so setsid does not fork). A Ctrl-C or a
-  // SIGTERM sent to the runner's process group then reaches only the
-  // runner, which still needs the plugin to stop its tasks in order; a
-  // Nomad agent gets the same effect from systemd's KillMode=process.
+  // The plugin stays in the runner's process group, as under a Nomad agent
+  // started from a terminal: a Ctrl-C reaches it too (it ignores SIGINT), a
+  // group SIGTERM ends it (the supervisor then starts a fresh one to stop
+  // the tasks), and a closed terminal's SIGHUP takes it down with the runner.
   const client = await launchPlugin({
-    executable: SETSID,
-    args: [launch.nodePath, launch.mainPath, ...launch.args],
+    executable: launch.nodePath,
+    args: [launch.mainPath, ...launch.args],
     env: launch.env,
     log: rememberingLogger(launch.log, recent),
   }).catch((err: unknown) => {
@@ -185,6 +182,11 @@ export class PluginConnection implements DriverPlugin {
     stream.on('data', (message: Message) => onEvent(toEvent(message)))
     stream.on('error', () => {})
     return () => stream.cancel()
+  }
+
+  /** SIGKILL the plugin process now, for a runner that must quit at once. */
+  kill(): void {
+    void this.#client.kill()
   }
 
   async shutdown(): Promise<void> {

@@ -83,6 +83,12 @@ export class PluginSupervisor {
     return this.#relaunch
   }
 
+  /** Ends the plugin process at once (SIGKILL), leaving its tasks running. */
+  killNow(): void {
+    this.#isClosed = true
+    this.#current?.kill()
+  }
+
   /** Driver.Shutdown, the controller's Shutdown, then the process ends; idempotent. */
   async shutdown(): Promise<void> {
     this.#isClosed = true

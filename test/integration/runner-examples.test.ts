@@ -68,7 +68,7 @@ test('the two-pools example routes the root, /app-a and the /docs virtual direct
   assert.match(docs, /<h1>docs virtual directory<\/h1>/)
 })
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   test(`${signal} stops every site host and worker, removes the alloc dir and exits 0`, async (t) => {
     const workDir = await makeWorkDir(t)
     const runner = startRunner(t, 'examples/two-pools/job.hcl', workDir)
