@@ -139,7 +139,7 @@ class JobRun {
   }
 
   async #plan(job: JobSpec, supervisor: PluginSupervisor): Promise<PlannedAlloc[]> {
-    return planAllocs({
+    const allocs = await planAllocs({
       job,
       taskSpec: await supervisor.current.taskConfigSchema(),
       allocsDir: join(this.#options.workDir, 'allocs'),
@@ -147,6 +147,10 @@ class JobRun {
       nodeId: 'local-runner',
       hostEnv: this.#options.hostEnv,
     })
+    if (allocs.length === 0) {
+      throw jobInvalidError(`job "${job.id}" has nothing to run: its iis groups have count = 0`)
+    }
+    return allocs
   }
 
   async #startAllocs(job: JobSpec, allocs: PlannedAlloc[], supervisor: PluginSupervisor) {
