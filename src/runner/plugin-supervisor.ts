@@ -83,6 +83,15 @@ export class PluginSupervisor {
     return this.#relaunch
   }
 
+  /**
+   * DestroyTask(force) on the live plugin, as Nomad calls it after every
+   * exit; errors are ignored as Nomad ignores them, and after shutdown
+   * there is no plugin left to ask.
+   */
+  async destroyTask(taskId: string): Promise<void> {
+    await this.#current?.destroyTask(taskId, true).catch(() => {})
+  }
+
   /** Ends the plugin process at once (SIGKILL), leaving its tasks running. */
   killNow(): void {
     this.#isClosed = true

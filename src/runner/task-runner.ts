@@ -100,7 +100,7 @@ export class TaskRunner {
       await this.#stopOnLivePlugin()
       await raceTimeout(ended, spec.killTimeoutMs + STOP_GRACE_MS)
       if (this.exit === null) {
-        await this.#supervisor.current.destroyTask(taskId, true).catch(() => {})
+        await this.#supervisor.destroyTask(taskId)
       }
     }
     await raceTimeout(ended, STOP_GRACE_MS)
@@ -152,7 +152,7 @@ export class TaskRunner {
       ...exit,
       lastUsage: this.#lastUsage,
     })
-    await this.#supervisor.current.destroyTask(taskId, true).catch(() => {})
+    await this.#supervisor.destroyTask(taskId)
     this.#onEnded()
   }
 
