@@ -10,7 +10,13 @@ import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 
-import { REPO_ROOT, makeWorkDir, startRunner } from './runner-harness.js'
+import {
+  REPO_ROOT,
+  leftoverAllocDirs,
+  makeWorkDir,
+  runToEnd,
+  startRunner,
+} from './runner-harness.js'
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1')
@@ -137,3 +143,35 @@ test('two iis tasks of one group share the alloc and its dir, each on its own po
   assert.match(front, /root application/)
   assert.match(back, /app-a application/)
 })
+
+const AGENT_CASES: [string, string, RegExp][] = [
+  [
+    'disables the driver',
+    'enabled = false',
+    /the driver fingerprints as undetected: .*enabled = false/,
+  ],
+  ['has an unknown key', 'colour = 1', /plugin "nomad_iis" config: .*'colour'/],
+  [
+    'has a bad duration',
+    'fingerprint_interval = "soon"',
+    /the plugin refused its config: .*"soon"/,
+  ],
+]
+
+for (const [name, line, message] of AGENT_CASES) {
+  test(`an agent config that ${name} stops the run before any task, with the reason`, async (t) => {
+    const workDir = await makeWorkDir(t)
+    const agentPath = join(workDir, 'agent.hcl')
+    await writeFile(agentPath, `plugin "nomad_iis" {\n  config {\n    ${line}\n  }\n}\n`)
+
+    const { code, stderr } = await runToEnd(
+      join(REPO_ROOT, 'examples/two-pools/job.hcl'),
+      workDir,
+      ['--agent-config', agentPath],
+    )
+
+    assert.equal(code, 1)
+    assert.match(stderr, message)
+    assert.deepEqual(await leftoverAllocDirs(workDir), [])
+  })
+}
