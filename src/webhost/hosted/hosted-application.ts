@@ -7,18 +7,18 @@
  *
  * @module
  */
-import { request as httpRequest } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { StdioOptions } from 'node:child_process'
 import type { Duplex } from 'node:stream'
 import { AppOfflineWatcher } from './app-offline-watcher.js'
 import { HostedError, isHostedError } from './errors.js'
 import { IdleTimer } from './idle-timer.js'
-import { sendProblem } from './problem-page.js'
+import { sendProblem, sendUnavailable } from './problem-page.js'
 import { PROGRAM_HOST, ProgramProcess } from './program-process.js'
 import type { ProgramExit } from './program-process.js'
 import type { ProgramProxy, ProxyTarget } from './proxy.js'
 import { RequestQueue } from './request-queue.js'
+import { sendWarmUp } from './warm-up.js'
 import type { WorkerStatus, SiteEventKind } from '../control-protocol.js'
 import type {
   ApplicationDefinition,
@@ -278,7 +278,14 @@ export class HostedApplication {
     target.port = program.port
     this.#emit('workerStarted', 'hosted program started', { pid: String(program.pid) })
     this.#idle.arm()
-    if (application.enablePreload && pool.startMode === 'AlwaysRunning') this.#warmUp(run)
+    if (application.enablePreload && pool.startMode === 'AlwaysRunning') {
+      sendWarmUp(target, application.alias, (result) => {
+        const details: Record<string, string> =
+          'status' in result ? { status: String(result.status) } : { error: result.error.message }
+        const outcome = 'status' in result ? 'answered' : 'failed'
+        this.#emit('warning', `preload warm-up request ${outcome}`, details)
+      })
+    }
     if (!this.#isOpen || this.isOffline) {
       await program.stop()
       throw new HostedError('ERR_HOSTED_CLOSED', 'application went offline while starting')
@@ -385,22 +392,6 @@ export class HostedApplication {
     void this.#keepRunning()
   }
 
-  /** Application initialization: one request to the application so it is warm for the first user. */
-  #warmUp(run: Run): void {
-    const path = this.application.alias === '/' ? '/' : `${this.application.alias}/`
-    const headers: Record<string, string> = { host: 'localhost', 'user-agent': 'nomad-iis warm-up' }
-    if (run.program.pairingToken !== null) headers['ms-aspnetcore-token'] = run.program.pairingToken
-    const req = httpRequest({ host: PROGRAM_HOST, port: run.program.port, path, headers })
-    req.on('response', (res) => {
-      res.resume()
-      this.#emit('warning', 'preload warm-up request answered', { status: String(res.statusCode) })
-    })
-    req.on('error', (err) =>
-      this.#emit('warning', 'preload warm-up request failed', { error: err.message }),
-    )
-    req.end()
-  }
-
   #emit(kind: SiteEventKind, message: string, details: Record<string, string>): void {
     this.#options.onEvent?.({
       kind,
@@ -408,19 +399,4 @@ export class HostedApplication {
       details: { application: this.application.alias, ...details },
     })
   }
-}
-
-/** 503 with the app_offline.htm page, or a plain problem page when the pool stopped. */
-function sendUnavailable(req: IncomingMessage, res: ServerResponse, offline: Buffer | null): void {
-  if (res.headersSent || res.destroyed) return
-  if (offline === null) {
-    sendProblem(req, res, 503, 'the application pool is stopped')
-    return
-  }
-  res.writeHead(503, {
-    'content-type': 'text/html',
-    'content-length': offline.length,
-    'cache-control': 'no-store',
-  })
-  res.end(req.method === 'HEAD' ? undefined : offline)
 }

@@ -41,6 +41,25 @@ export function sendProblem(
   res.end(req.method === 'HEAD' ? undefined : body)
 }
 
+/** 503 with the app_offline.htm page, or a plain problem page when the pool stopped. */
+export function sendUnavailable(
+  req: IncomingMessage,
+  res: ServerResponse,
+  offline: Buffer | null,
+): void {
+  if (res.headersSent || res.destroyed) return
+  if (offline === null) {
+    sendProblem(req, res, 503, 'the application pool is stopped')
+    return
+  }
+  res.writeHead(503, {
+    'content-type': 'text/html',
+    'content-length': offline.length,
+    'cache-control': 'no-store',
+  })
+  res.end(req.method === 'HEAD' ? undefined : offline)
+}
+
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
 }

@@ -19,6 +19,7 @@ import { EventEmitter, once } from 'node:events'
 import { connect, createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { HostedError } from './errors.js'
+import { expandVariables } from './windows-paths.js'
 import type { HostedProgramDefinition } from '../site-definition.js'
 
 /** Programs listen here; never another address. */
@@ -169,7 +170,7 @@ export class ProgramProcess extends EventEmitter<{ exit: [ProgramExit] }> {
     const env = this.#buildEnv()
     const child = spawn(
       program.command,
-      program.args.map((a) => expand(a, env)),
+      program.args.map((a) => expandVariables(a, env)),
       {
         cwd: program.workingDirectory,
         env,
@@ -204,7 +205,7 @@ export class ProgramProcess extends EventEmitter<{ exit: [ProgramExit] }> {
       env.ASPNETCORE_TOKEN = this.pairingToken
       env.ASPNETCORE_APPL_PATH = applicationAlias ?? '/'
     }
-    for (const [name, value] of Object.entries(program.env)) env[name] = expand(value, env)
+    for (const [name, value] of Object.entries(program.env)) env[name] = expandVariables(value, env)
     return env
   }
 
@@ -258,11 +259,6 @@ export class ProgramProcess extends EventEmitter<{ exit: [ProgramExit] }> {
       // ESRCH: the group is already gone.
     }
   }
-}
-
-/** `%NAME%` in arguments and variable values is replaced from the final environment. */
-function expand(text: string, env: Record<string, string>): string {
-  return text.replace(/%([A-Za-z_][A-Za-z0-9_]*)%/g, (all, name: string) => env[name] ?? all)
 }
 
 /** Asks the kernel for a free loopback port. */

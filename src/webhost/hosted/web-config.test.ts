@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { isHostedError } from './errors.js'
-import { parseWebConfig, readWebConfig, splitArguments } from './web-config.js'
+import { parseWebConfig, readWebConfig } from './web-config.js'
+import { splitArguments } from './windows-paths.js'
 
 const PUBLISHED_ASPNETCORE = `<?xml version="1.0" encoding="utf-8"?>
 <configuration>

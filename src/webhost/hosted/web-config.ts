@@ -14,6 +14,13 @@ import { access, readFile } from 'node:fs/promises'
 import { basename, delimiter, isAbsolute, join, resolve } from 'node:path'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { HostedError } from './errors.js'
+import {
+  expandVariables,
+  splitArguments,
+  toLinuxArgument,
+  toLinuxPath,
+  withoutExe,
+} from './windows-paths.js'
 import type { HostedProgramDefinition } from '../site-definition.js'
 
 /** The IIS module a program's web.config names. */
@@ -318,10 +325,6 @@ async function resolveCommand(
   )
 }
 
-function withoutExe(command: string): string[] {
-  return /\.exe$/i.test(command) ? [command, command.slice(0, -4)] : [command]
-}
-
 async function isExecutable(path: string): Promise<boolean> {
   try {
     await access(path, constants.X_OK)
@@ -341,51 +344,6 @@ async function requireFile(path: string, what: string, mode: number): Promise<vo
       { cause: err },
     )
   }
-}
-
-/** `%NAME%` is expanded from env, as IIS expands processPath; unknown names stay. */
-function expandVariables(text: string, env: Record<string, string | undefined>): string {
-  return text.replace(/%([A-Za-z_][A-Za-z0-9_]*)%/g, (all, name: string) => env[name] ?? all)
-}
-
-function toLinuxPath(path: string): string {
-  return path.replace(/\\/g, '/')
-}
-
-/** Only relative Windows paths in arguments are translated; other text is the program's. */
-function toLinuxArgument(arg: string): string {
-  return /^\.\.?\\/.test(arg) ? toLinuxPath(arg) : arg
-}
-
-/**
- * Splits an arguments attribute as a Windows command line is split: white
- * space separates, double quotes group, `\"` is a literal quote.
- */
-export function splitArguments(text: string): string[] {
-  const args: string[] = []
-  let current = ''
-  let isQuoted = false
-  let hasToken = false
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]
-    if (ch === '\\' && text[i + 1] === '"') {
-      current += '"'
-      i++
-      hasToken = true
-    } else if (ch === '"') {
-      isQuoted = !isQuoted
-      hasToken = true
-    } else if (/\s/.test(ch) && !isQuoted) {
-      if (hasToken) args.push(current)
-      current = ''
-      hasToken = false
-    } else {
-      current += ch
-      hasToken = true
-    }
-  }
-  if (hasToken) args.push(current)
-  return args
 }
 
 function requireAttr(node: XmlNode, name: string, section: string): string {
