@@ -274,3 +274,28 @@ test('app_offline.htm serves its content with 503 and stops the program until re
   assert.equal(isAlive(pid), false)
   assert.equal(back.status, 200)
 })
+
+test('stop and destroy may be repeated, and a destroyed pool refuses requests', async (t) => {
+  const site = await startSite(t, [{ alias: '/', physicalPath: await expressApp(t) }])
+  const pid = await pidOf(site.url)
+
+  await Promise.all([site.pool.stop(), site.pool.stop()])
+  await site.pool.destroy()
+  await site.pool.destroy()
+  const res = await fetch(site.url)
+
+  assert.equal(res.status, 503)
+  assert.equal(isAlive(pid), false)
+})
+
+test('a pool started again after a stop serves from a new program', async (t) => {
+  const site = await startSite(t, [{ alias: '/', physicalPath: await expressApp(t) }])
+  const first = await pidOf(site.url)
+
+  await site.pool.stop()
+  await site.pool.start()
+  const second = await pidOf(site.url)
+
+  assert.equal(site.pool.state, 'Started')
+  assert.notEqual(second, first)
+})

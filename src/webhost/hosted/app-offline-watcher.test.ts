@@ -50,3 +50,18 @@ test('a folder without the file stays online', async (t) => {
 
   assert.equal(watcher.isOffline, false)
 })
+
+test('a watcher started again after close sees the file again', async (t) => {
+  const dir = await tempApp(t)
+  const watcher = new AppOfflineWatcher(dir)
+  t.after(() => watcher.close())
+  await watcher.start()
+  await watcher.close()
+
+  await watcher.start()
+  const offline = once(watcher, 'offline')
+  await writeFile(join(dir, 'app_offline.htm'), 'again')
+  await offline
+
+  assert.equal(watcher.content?.toString(), 'again')
+})

@@ -48,9 +48,10 @@ export class AppOfflineWatcher extends EventEmitter<{ offline: [Buffer]; online:
     return this.#content !== null
   }
 
-  /** Looks once, then watches; resolves after the first look. */
+  /** Looks once, then watches; resolves after the first look. Again after close, for a restarted pool. */
   async start(): Promise<void> {
-    if (this.#watcher !== null || this.#isClosed) return
+    if (this.#watcher !== null) return
+    this.#isClosed = false
     this.#watcher = watch(this.directory, { persistent: false }, () => void this.#check())
     this.#watcher.on('error', () => this.#watcher?.close())
     await this.#check()
