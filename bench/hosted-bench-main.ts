@@ -254,7 +254,9 @@ function parseWrk(stdout: string): Result {
 }
 
 function row(target: string, r: Result): string {
-  return `${target.padEnd(16)}${r.requestsPerSecond.toFixed(0).padStart(6)}  ${r.p99Ms.toFixed(2).padStart(9)}  ${String(r.non2xx).padStart(7)}  ${r.socketErrors}`
+  const rps = r.requestsPerSecond.toFixed(0).padStart(6)
+  const p99 = r.p99Ms.toFixed(2).padStart(9)
+  return `${target.padEnd(16)}${rps}  ${p99}  ${String(r.non2xx).padStart(7)}  ${r.socketErrors}`
 }
 
 async function freePort(): Promise<number> {

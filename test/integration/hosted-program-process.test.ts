@@ -12,7 +12,8 @@ import { isAlive, waitFor } from '../fixtures/hosted/harness.js'
 const SERVER = `
 const http = require('node:http')
 const port = Number(process.env[process.env.PORT_NAME])
-http.createServer((req, res) => res.end(JSON.stringify({ argv: process.argv.slice(1), greeting: process.env.GREETING }))).listen(port, '127.0.0.1')
+const answer = () => JSON.stringify({ argv: process.argv.slice(1), greeting: process.env.GREETING })
+http.createServer((req, res) => res.end(answer())).listen(port, '127.0.0.1')
 process.on('SIGTERM', () => process.exit(0))
 `
 
@@ -57,7 +58,10 @@ test('the program is ready once its port accepts connections and sees %VAR% expa
 })
 
 test('an ASP.NET Core program gets a pairing token and its path base', async (t) => {
-  const script = `require('node:http').createServer((q, s) => s.end(JSON.stringify({ t: process.env.ASPNETCORE_TOKEN, p: process.env.ASPNETCORE_APPL_PATH }))).listen(Number(process.env.ASPNETCORE_PORT), '127.0.0.1')`
+  const script = `
+const { ASPNETCORE_TOKEN: t, ASPNETCORE_APPL_PATH: p, ASPNETCORE_PORT: port } = process.env
+require('node:http').createServer((q, s) => s.end(JSON.stringify({ t, p }))).listen(Number(port), '127.0.0.1')
+`
   const run = new ProgramProcess({
     program: { ...nodeProgram(script, 'ASPNETCORE_PORT'), env: {} },
     env: {},

@@ -24,6 +24,11 @@ const PUBLISHED_ASPNETCORE = `<?xml version="1.0" encoding="utf-8"?>
   </location>
 </configuration>`
 
+/** A web.config whose system.webServer section is `inner`. */
+function webServer(inner: string): string {
+  return `<configuration><system.webServer>${inner}</system.webServer></configuration>`
+}
+
 async function tempApp(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'web-config-'))
   t.after(() => rm(dir, { recursive: true, force: true }))
@@ -100,27 +105,32 @@ test('bad web.config files are refused with the code and a message saying what t
     { xml: 'just text', code: 'ERR_HOSTED_WEB_CONFIG_NOT_XML', text: /xml|configuration/ },
     { xml: '<settings/>', code: 'ERR_HOSTED_WEB_CONFIG_NOT_XML', text: /<configuration>/ },
     {
-      xml: '<configuration><system.webServer><aspNetCore arguments="a.dll"/></system.webServer></configuration>',
+      xml: webServer('<aspNetCore arguments="a.dll"/>'),
       code: 'ERR_HOSTED_WEB_CONFIG_INCOMPLETE',
       text: /no processPath/,
     },
     {
-      xml: '<configuration><system.webServer><handlers><add name="aspNetCore" path="*" modules="AspNetCoreModuleV2"/></handlers></system.webServer></configuration>',
+      xml: webServer(
+        '<handlers><add name="aspNetCore" path="*" modules="AspNetCoreModuleV2"/></handlers>',
+      ),
       code: 'ERR_HOSTED_WEB_CONFIG_INCOMPLETE',
       text: /<aspNetCore> section/,
     },
     {
-      xml: '<configuration><system.webServer><handlers><add name="PHP" path="*.php" modules="FastCgiModule" scriptProcessor="C:\\php\\php-cgi.exe"/></handlers></system.webServer></configuration>',
+      xml: webServer(
+        '<handlers><add name="PHP" path="*.php" modules="FastCgiModule" ' +
+          'scriptProcessor="C:\\php\\php-cgi.exe"/></handlers>',
+      ),
       code: 'ERR_HOSTED_HANDLER_UNSUPPORTED',
       text: /"PHP" \(module FastCgiModule\) is not supported/,
     },
     {
-      xml: '<configuration><system.webServer><aspNetCore processPath="%LAUNCHER_PATH%" arguments="%LAUNCHER_ARGS%"/></system.webServer></configuration>',
+      xml: webServer('<aspNetCore processPath="%LAUNCHER_PATH%" arguments="%LAUNCHER_ARGS%"/>'),
       code: 'ERR_HOSTED_HANDLER_UNSUPPORTED',
       text: /dotnet publish/,
     },
     {
-      xml: '<configuration><system.webServer><handlers><add name="iisnode" path="*.js" modules="iisnode"/></handlers></system.webServer></configuration>',
+      xml: webServer('<handlers><add name="iisnode" path="*.js" modules="iisnode"/></handlers>'),
       code: 'ERR_HOSTED_WEB_CONFIG_INCOMPLETE',
       text: /name the script/,
     },
@@ -138,7 +148,7 @@ test('a .\\name.exe processPath runs the file without .exe from the application 
   const dir = await tempApp(t)
   await writeFile(join(dir, 'MyApp'), '#!/bin/sh\n')
   await chmod(join(dir, 'MyApp'), 0o755)
-  const xml = `<configuration><system.webServer><aspNetCore processPath=".\\MyApp.exe" /></system.webServer></configuration>`
+  const xml = webServer(`<aspNetCore processPath=".\\MyApp.exe" />`)
   await writeFile(join(dir, 'web.config'), xml)
 
   const found = await readWebConfig(dir)
@@ -148,7 +158,7 @@ test('a .\\name.exe processPath runs the file without .exe from the application 
 
 test('a program found neither in the folder nor on PATH is refused as missing', async (t) => {
   const dir = await tempApp(t)
-  const bare = `<configuration><system.webServer><aspNetCore processPath="dotnet" arguments=".\\a.dll" /></system.webServer></configuration>`
+  const bare = webServer(`<aspNetCore processPath="dotnet" arguments=".\\a.dll" />`)
   await writeFile(join(dir, 'web.config'), bare)
 
   await assert.rejects(readWebConfig(dir, { env: { PATH: dir } }), (err: unknown) => {
@@ -158,7 +168,9 @@ test('a program found neither in the folder nor on PATH is refused as missing', 
 
 test('an iisnode script that does not exist is refused as missing', async (t) => {
   const dir = await tempApp(t)
-  const xml = `<configuration><system.webServer><handlers><add name="iisnode" path="app.js" modules="iisnode"/></handlers></system.webServer></configuration>`
+  const xml = webServer(
+    `<handlers><add name="iisnode" path="app.js" modules="iisnode"/></handlers>`,
+  )
   await writeFile(join(dir, 'web.config'), xml)
 
   await assert.rejects(readWebConfig(dir), (err: unknown) =>
