@@ -43,6 +43,9 @@ interface ServerInfo {
   siteUrl: string
 }
 
+// A closed stdout (`| head`) must not skip the clean-up below.
+process.stdout.on('error', () => undefined)
+
 const work = await mkdtemp(join(tmpdir(), 'nomad-iis-mgmt-bench-'))
 const children: ChildProcess[] = []
 try {
@@ -128,7 +131,10 @@ function alternate(runs: number, peer: () => number, ours: () => number): [numbe
   const peerMs: number[] = []
   const oursMs: number[] = []
   for (let i = 0; i < runs; i++) {
+    // Flush what the previous run wrote, so neither side pays for the other's writeback.
+    spawnSync('sync')
     peerMs.push(peer())
+    spawnSync('sync')
     oursMs.push(ours())
   }
   return [medianOf(peerMs), medianOf(oursMs)]
