@@ -36,12 +36,26 @@ export interface RunnerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-/** A temp work dir removed after the test. */
+/** Runners still running, so a work dir's cleanup can stop the ones that use it first. */
+const liveRunners = new Set<{ child: ChildProcess; workDir: string; exited: Promise<unknown> }>()
+
+/**
+ * A temp work dir removed after the test. node:test runs `after` hooks in
+ * the order they were registered, so this one, registered first, stops
+ * every runner still using the dir before removing it.
+ */
 export async function makeWorkDir(t: {
   after: (fn: () => Promise<void>) => void
 }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'runner-it-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
+  t.after(async () => {
+    for (const runner of liveRunners) {
+      if (!runner.workDir.startsWith(dir)) continue
+      runner.child.kill('SIGTERM')
+      await runner.exited
+    }
+    await rm(dir, { recursive: true, force: true })
+  })
   return dir
 }
 
@@ -65,6 +79,9 @@ export function startRunner(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   )
+  const live = { child, workDir, exited }
+  liveRunners.add(live)
+  void exited.then(() => liveRunners.delete(live))
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM')

@@ -26,8 +26,9 @@ test('a plugin killed with SIGKILL is replaced, the task recovered, and the stop
   process.kill(firstPlugin, 'SIGKILL')
   let failures = 0
   let second: number | undefined
-  // A bounded request loop until the runner has started the second plugin.
-  for (let i = 0; i < 400 && second === undefined; i++) {
+  // A request loop, bounded in time, until the runner has started the second plugin.
+  const giveUpAt = Date.now() + 30_000
+  while (second === undefined && Date.now() < giveUpAt) {
     const ok = await fetch(line.urls[0]).then(
       (r) => r.ok,
       () => false,
@@ -35,8 +36,9 @@ test('a plugin killed with SIGKILL is replaced, the task recovered, and the stop
     if (!ok) failures++
     const launches = runner.lines.filter((l) => l.event === 'plugin-started')
     second = launches.length > 1 ? (launches[1].pid as number) : undefined
+    await new Promise((resolve) => setTimeout(resolve, 10))
   }
-  for (let i = 0; i < 200 && !runner.stderr().includes('recovered on the restarted plugin'); i++) {
+  while (!runner.stderr().includes('recovered on the restarted plugin') && Date.now() < giveUpAt) {
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
   runner.child.kill('SIGTERM')
