@@ -42,11 +42,12 @@ test('periodic_restart recycles overlapped: the new program is up before the old
   const first = await pidOf(site.url)
 
   await site.waitForEvent('poolRecycled')
-  await site.waitForEvent('workerExited', (e) => e.details.pid === String(first))
-  const kinds = site.events.map((e) => e.kind).filter((k) => k.startsWith('worker'))
+  const oldExited = await site.waitForEvent('workerExited', (e) => e.details.pid === String(first))
+  const started = site.events.filter((e) => e.kind === 'workerStarted')
   const second = await pidOf(site.url)
 
-  assert.deepEqual(kinds.slice(0, 3), ['workerStarted', 'workerStarted', 'workerExited'])
+  assert.ok(started.length >= 2)
+  assert.ok(site.events.indexOf(started[1]) < site.events.indexOf(oldExited))
   assert.notEqual(second, first)
 })
 
@@ -214,7 +215,7 @@ test('queue_length: requests beyond the queue get 503 at once while the program 
     },
   )
   const waiting = [fetch(site.url), fetch(site.url)]
-  await waitFor(() => site.pool.status().workers.length === 1)
+  await waitFor(() => site.pool.application('/')?.queuedRequests === 2)
 
   const refused = await fetch(site.url)
   const refusedBody = await refused.text()

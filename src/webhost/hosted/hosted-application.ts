@@ -93,6 +93,11 @@ export class HostedApplication {
     this.#offline.on('online', () => this.#goOnline())
   }
 
+  /** Requests waiting for a program to be ready. */
+  get queuedRequests(): number {
+    return this.#queue.length
+  }
+
   get isOffline(): boolean {
     return this.#offline.isOffline
   }
