@@ -14,6 +14,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { DriverApi, DriverConfig } from '../driver/types.js'
 import type { ApiContext } from './api-context.js'
+import { AccessLog } from './access-log.js'
 import { Authenticator } from './auth.js'
 import { registerDebugRoute } from './debug-route.js'
 import { ManagementError } from './errors.js'
@@ -123,6 +124,7 @@ function buildContext(
 function buildApp(ctx: ApiContext, log: FastifyBaseLogger): FastifyInstance {
   const app = Fastify({
     loggerInstance: log,
+    logController: new AccessLog(),
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     exposeHeadRoutes: false,
     // fs paths are one wildcard parameter; deep trees make long ones.
