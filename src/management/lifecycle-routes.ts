@@ -10,7 +10,7 @@ import type { DriverApi } from '../driver/types.js'
 import type { PoolStatus } from './api-context.js'
 import { authorizeTask } from './api-context.js'
 import type { ApiContext } from './api-context.js'
-import { ConflictError, DriverFailedError } from './errors.js'
+import { ConflictError, DriverFailedError, ManagementError } from './errors.js'
 import { buildStatusBody } from './status-body.js'
 
 type LifecycleAction = 'start' | 'stop' | 'recycle'
@@ -48,6 +48,17 @@ export async function callDriver<T>(operation: string, call: () => Promise<T>): 
   try {
     return await call()
   } catch (err) {
+    // The task may have ended between the lookup and the call.
+    if ((err as { code?: string }).code === 'ERR_DRIVER_TASK_NOT_FOUND') {
+      throw new ManagementError(
+        'ERR_MANAGEMENT_TASK_NOT_FOUND',
+        404,
+        'the task ended while the request ran',
+        {
+          cause: err,
+        },
+      )
+    }
     throw new DriverFailedError(operation, err)
   }
 }

@@ -51,13 +51,16 @@ describe('lifecycle, screenshot, procdump and debug', () => {
     assert.equal(startedAgain.status, 200)
   })
 
-  test('recycle replaces the running worker', async () => {
+  test('recycle replaces the running worker and the driver reports it as a task event', async (t) => {
     await fetch(siteUrl())
     const before = await poolState()
+    const kinds: string[] = []
+    t.after(h.driver.onEvent((event) => kinds.push(event.annotations.kind ?? '')))
 
     const recycled = await curl([...KEY, '-X', 'PUT', `${h.taskUrl}/recycle`])
     await fetch(siteUrl())
     const after = await poolState()
+    await waitFor(() => kinds.includes('poolRecycled'))
 
     assert.equal(recycled.status, 200)
     assert.equal(before.workerPids.length, 1)
@@ -202,3 +205,11 @@ describe('screenshots without a browser', () => {
     )
   })
 })
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
