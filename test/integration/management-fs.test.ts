@@ -21,7 +21,7 @@ import {
 } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ALLOC_ID, INDEX_HTML, curl, run, startHarness } from './management-harness.js'
+import { ALLOC_ID, curl, run, startHarness } from './management-harness.js'
 import type { Harness } from './management-harness.js'
 
 const KEY = ['-H', 'X-Api-Key: 12345']
@@ -289,10 +289,16 @@ describe('the fs endpoints', () => {
     }
   })
 
-  test('the refused paths left /etc alone and nothing was written outside', async () => {
+  test('the refused paths left /etc alone, and a folder ZIP leaves the symlink out', async () => {
+    const zipFile = join(work, 'with-link.zip')
+    const download = await run('curl', ['-s', ...KEY, '-o', zipFile, `${h.taskUrl}/fs/local`])
+    const listed = await run('unzip', ['-Z1', zipFile])
+
+    assert.equal(download.code, 0)
+    assert.ok(listed.stdout.includes('index.html'))
+    assert.ok(!listed.stdout.includes('outside'), listed.stdout)
     assert.ok((await stat('/etc/passwd')).size > 0)
     assert.deepEqual((await readdir(h.taskDir)).sort(), ['local', 'private', 'secrets', 'tmp'])
-    assert.notEqual(INDEX_HTML, '')
   })
 })
 
