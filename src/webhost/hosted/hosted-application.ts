@@ -131,9 +131,11 @@ export class HostedApplication {
     await this.#offline.close()
     this.#idle.disarm()
     this.#queue.rejectAll(new HostedError('ERR_HOSTED_CLOSED', 'application pool stopped'))
+    // A run still starting is in #runs too: stopping it ends its start at once.
+    const stopping = Promise.all([...this.#runs].map((run) => this.#stopRun(run, timeoutMs)))
     await this.#starting?.catch(() => null)
     this.#current = null
-    await Promise.all([...this.#runs].map((run) => this.#stopRun(run, timeoutMs)))
+    await stopping
   }
 
   /** Kills every run at once. */
