@@ -160,3 +160,21 @@ test('rapid-fail protection ends the site host with a failure; a pool stopped on
   assert.equal(record?.exitCode, 1)
   assert.match(record?.error ?? '', /rapid-fail protection: 2 failures/)
 })
+
+test("IIS's request filtering still hides web.config and bin of a hosted application", async (t) => {
+  const fixture = await makeSite(t, (dir) => {
+    const { apiDir } = writeApps(dir)
+    return { applications: [app('/api', apiDir)], pools: [pool('default', { env: { NODE_PATH } })] }
+  })
+  await startSite(t, fixture)
+
+  const config = await fetch(fixture.url('/api/web.config'))
+  const bin = await fetch(fixture.url('/api/bin/app.dll'))
+  const served = await fetch(fixture.url('/api/visible'))
+  const body = await served.json()
+
+  assert.equal(config.status, 404)
+  assert.equal(bin.status, 404)
+  assert.equal(served.status, 200)
+  assert.equal(body.forwardedFor, '127.0.0.1')
+})
