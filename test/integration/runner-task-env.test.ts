@@ -2,10 +2,10 @@
  * The task env a Nomad client builds reaches the application: a small node
  * program behind httpPlatform answers with its own environment, so the
  * NOMAD_* variables, the interpolated env block and the runner's own
- * environment are checked where they matter, in the worker. (The deny list
- * is checked on the TaskConfig in task-env.test.ts: the plugin process
- * itself inherits the runner's whole environment, as it inherits a Nomad
- * agent's.)
+ * environment are checked where they matter, in the worker. The plugin
+ * process inherits the runner's whole environment, as it inherits a Nomad
+ * agent's, so the deny list is checked here too: an agent secret must not
+ * reach the application.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -70,7 +70,7 @@ test('the NOMAD_* variables and the interpolated env block reach the application
   await writeFile(join(jobDir, 'app', 'env-echo.mjs'), PROGRAM)
   await writeFile(join(jobDir, 'app', 'web.config'), WEB_CONFIG)
   await writeFile(join(jobDir, 'job.hcl'), JOB)
-  const env = { ...process.env, RUNNER_TEST_MARK: 'passed-on' }
+  const env = { ...process.env, RUNNER_TEST_MARK: 'passed-on', VAULT_TOKEN: 'agent-secret' }
   const runner = startRunner(t, join(jobDir, 'job.hcl'), join(workDir, 'work'), [], false, env)
 
   const [line] = await runner.serving(1)
@@ -89,4 +89,7 @@ test('the NOMAD_* variables and the interpolated env block reach the application
   assert.equal(seen.NOMAD_META_team, 'web')
   assert.equal(seen.GREETING, `hello from echo on port ${port}`)
   assert.equal(seen.RUNNER_TEST_MARK, 'passed-on')
+  // The plugin (and so the site host) inherits the agent's whole environment;
+  // the application must see only the task's, where the deny list applies.
+  assert.equal(seen.VAULT_TOKEN, undefined)
 })

@@ -196,10 +196,11 @@ export class ProgramProcess extends EventEmitter<{ exit: [ProgramExit] }> {
 
   #buildEnv(): Record<string, string> {
     const { program, env: taskEnv, applicationAlias } = this.options
+    // Like Nomad's executors, a program sees the task's environment only: the
+    // site host's own (which is the plugin's) may hold agent secrets. PATH is
+    // the one thing taken from the site host when the task has none.
     const env: Record<string, string> = {}
-    for (const [name, value] of Object.entries(process.env)) {
-      if (value !== undefined) env[name] = value
-    }
+    if (process.env.PATH !== undefined) env.PATH = process.env.PATH
     Object.assign(env, taskEnv, { [program.portEnv]: String(this.#port) })
     if (this.pairingToken !== null) {
       env.ASPNETCORE_TOKEN = this.pairingToken

@@ -224,7 +224,7 @@ export class SitePrograms {
   /** Programs see the task's environment; PATH falls back to the site host's own. */
   #envOf(app: ApplicationDefinition): Record<string, string | undefined> {
     const pool = this.#options.definition.pools.find((p) => p.key === app.pool)
-    return { ...process.env, ...pool?.env }
+    return { PATH: process.env.PATH, ...pool?.env }
   }
 
   #warn(app: ApplicationDefinition, message: string): void {
