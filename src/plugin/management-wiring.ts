@@ -36,17 +36,14 @@ export function startManagementOnConfig(options: Options): ManagementWiring {
           startManagementApi({
             driver: options.driver,
             port,
-            address: args.managementApiAddress,
+            // Absent: the API picks loopback when open, every interface with auth.
+            address: args.managementApiAddress ?? undefined,
             apiKey: args.managementApiKey ?? undefined,
             jwtSecret: args.managementApiJwtSecret ?? undefined,
             log,
             driverConfig,
           }),
         )
-        .then((api) => {
-          log.info({ address: api.address, port: api.port }, 'management api listening')
-          return api
-        })
         .catch((err: unknown) => {
           log.error({ err, port }, 'management api could not start; the driver keeps serving')
           return null

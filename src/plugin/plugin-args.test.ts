@@ -2,10 +2,11 @@ import { strict as assert } from 'node:assert'
 import { test } from 'node:test'
 import { parsePluginArgs } from './plugin-args.js'
 
-test('no args means no Management API, listening on loopback when one is asked for', () => {
+test('no args means no Management API and no address of our choosing', () => {
+  // The API itself picks loopback when open and every interface with auth.
   assert.deepEqual(parsePluginArgs([]), {
     managementApiPort: null,
-    managementApiAddress: '127.0.0.1',
+    managementApiAddress: null,
     managementApiKey: null,
     managementApiJwtSecret: null,
   })

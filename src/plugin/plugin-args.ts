@@ -9,7 +9,7 @@ import { PluginError } from './errors.js'
 export interface PluginArgs {
   /** The Management API listens only when a port is given. */
   managementApiPort: number | null
-  managementApiAddress: string
+  managementApiAddress: string | null
   managementApiKey: string | null
   managementApiJwtSecret: string | null
 }
@@ -39,7 +39,7 @@ export function parsePluginArgs(argv: string[]): PluginArgs {
   }
   return {
     managementApiPort: port(raw.get('management-api-port')),
-    managementApiAddress: raw.get('management-api-address') ?? '127.0.0.1',
+    managementApiAddress: raw.get('management-api-address') ?? null,
     managementApiKey: raw.get('management-api-key') ?? null,
     managementApiJwtSecret: raw.get('management-api-jwt-secret') ?? null,
   }
