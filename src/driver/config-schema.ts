@@ -180,6 +180,27 @@ const VIRTUAL_DIRECTORY_OBJECT: ObjectDef = {
   extensions: EXTENSION_BLOCK,
 }
 
+/** Ours: a program the application runs, for apps without a web.config. */
+const PROGRAM_OBJECT: ObjectDef = {
+  command: {
+    kind: 'attr',
+    type: 'string',
+    isRequired: true,
+    doc: 'The program to run; a relative path starts at the application folder, a bare name is looked up on PATH.',
+  },
+  args: {
+    kind: 'attr',
+    type: 'list(string)',
+    doc: 'Its arguments; `%NAME%` becomes that environment variable, so `%PORT%` is the port it was given.',
+  },
+  port_env: {
+    kind: 'attr',
+    type: 'string',
+    defaultValue: 'PORT',
+    doc: 'The environment variable that tells the program the loopback port to listen on. Default PORT.',
+  },
+}
+
 const APPLICATION_OBJECT: ObjectDef = {
   path: {
     kind: 'attr',
@@ -222,6 +243,15 @@ const APPLICATION_OBJECT: ObjectDef = {
     maxItems: 0,
     nested: VIRTUAL_DIRECTORY_OBJECT,
     doc: 'Folders served at a path below the application.',
+  },
+  programs: {
+    kind: 'blockList',
+    blockName: 'program',
+    minItems: 0,
+    maxItems: 1,
+    nested: PROGRAM_OBJECT,
+    here: 'Ours: the site host runs the program and proxies the application to it, as for a web.config that names one.',
+    doc: 'A program that serves the application on a port it is given, for apps without a web.config.',
   },
   extensions: EXTENSION_BLOCK,
 }

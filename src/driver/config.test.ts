@@ -18,7 +18,7 @@ test('a minimal config gives one root application on the default pool', () => {
   const settings = parseTaskConfig(config(), { ports: PORTS })
 
   assert.deepEqual(settings.applications, [
-    { alias: '/', path: 'local', pool: 'default', enablePreload: false, virtualDirectories: [] },
+    { alias: '/', path: 'local', pool: 'default', enablePreload: false, virtualDirectories: [], program: null },
   ])
   assert.deepEqual(settings.bindings, [
     { protocol: 'http', port: 24001, portLabel: 'http', hostname: null, ipAddress: null },
@@ -270,6 +270,28 @@ const INVALID: {
     input: config({ applicationPools: [{ queue_length: '0.5' }] }),
     code: 'ERR_DRIVER_INVALID_VALUE',
     mentions: ['"queue_length"'],
+  },
+  {
+    title: 'a program block with an empty command',
+    input: config({ applications: [{ path: 'local', programs: [{ command: ' ' }] }] }),
+    code: 'ERR_DRIVER_MISSING_ATTRIBUTE',
+    mentions: ['"command"', 'application #1 > program'],
+  },
+  {
+    title: 'a program port_env that is no variable name',
+    input: config({
+      applications: [{ path: 'local', programs: [{ command: 'node', port_env: 'MY PORT' }] }],
+    }),
+    code: 'ERR_DRIVER_INVALID_VALUE',
+    mentions: ['"port_env"', 'MY PORT', 'PORT'],
+  },
+  {
+    title: 'two program blocks in one application',
+    input: config({
+      applications: [{ path: 'local', programs: [{ command: 'a' }, { command: 'b' }] }],
+    }),
+    code: 'ERR_DRIVER_BLOCK_COUNT',
+    mentions: ['program'],
   },
   {
     title: 'no binding at all',

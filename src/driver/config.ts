@@ -52,6 +52,14 @@ export interface ApplicationSettings {
   pool: string
   enablePreload: boolean
   virtualDirectories: VirtualDirectorySettings[]
+  /** Ours: the program that serves the application, when the job names one. */
+  program: ProgramSettings | null
+}
+
+export interface ProgramSettings {
+  command: string
+  args: string[]
+  portEnv: string
 }
 
 export interface BindingSettings {
@@ -309,7 +317,27 @@ function toApplication(block: DecodedObject, index: number): ApplicationSettings
       alias,
       path: vdirPath,
     })),
+    program: toProgram(blocks(block.programs)[0], where),
   }
+}
+
+function toProgram(block: DecodedObject | undefined, where: string): ProgramSettings | null {
+  if (block === undefined) return null
+  const command = (block.command as string).trim()
+  if (command.length === 0) {
+    throw new DriverError(
+      'ERR_DRIVER_MISSING_ATTRIBUTE',
+      `"command" in ${where} > program is empty: name the program to run, e.g. command = "node"`,
+    )
+  }
+  const portEnv = ((block.port_env as string | null) ?? 'PORT').trim()
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(portEnv)) {
+    throw new DriverError(
+      'ERR_DRIVER_INVALID_VALUE',
+      `"port_env" in ${where} > program is "${portEnv}": give an environment variable name such as PORT`,
+    )
+  }
+  return { command, args: (block.args as string[] | null) ?? [], portEnv }
 }
 
 /** `sub`, `/sub`, `/sub/` -> `/sub`; unset, empty or `/` -> `/`. */

@@ -64,6 +64,9 @@ export class TaskHandle {
   // Mutated by usage(): the previous CPU sample per pid, for percentages.
   #lastCpu = new Map<number, { totalMs: number; atMs: number }>()
   #lastWorkerPids: number[] = []
+  // Mutated by pools(): hosted programs lead process groups of their own, so
+  // a site host that dies leaves them behind unless someone kills the group.
+  #programGroups = new Set<number>()
 
   constructor(options: TaskHandleOptions) {
     this.state = options.state
@@ -76,6 +79,8 @@ export class TaskHandle {
     this.#watch(options.client)
     this.#livenessTimer = setInterval(() => void this.#checkExit(), LIVENESS_INTERVAL_MS)
     this.#livenessTimer.unref()
+    // Learn the workers at once, so a kill right after a recovery finds them too.
+    void this.pools().catch(() => {})
   }
 
   get isRunning(): boolean {
@@ -131,7 +136,8 @@ export class TaskHandle {
     if (!this.isRunning) return
     this.#killReason = reason
     const pid = this.state.siteHostPid
-    for (const target of [-pid, pid, ...this.#lastWorkerPids]) {
+    const programGroups = [...this.#programGroups].map((leader) => -leader)
+    for (const target of [-pid, pid, ...this.#lastWorkerPids, ...programGroups]) {
       try {
         process.kill(target, 'SIGKILL')
       } catch {
@@ -148,7 +154,9 @@ export class TaskHandle {
   /** Pool states of the site, from the site host. */
   async pools(): Promise<PoolStatus[]> {
     const status = await (await this.#connectedClient()).status()
-    this.#lastWorkerPids = status.pools.flatMap((pool) => pool.workers.map((worker) => worker.pid))
+    const workers = status.pools.flatMap((pool) => pool.workers)
+    this.#lastWorkerPids = workers.map((worker) => worker.pid)
+    this.#programGroups = new Set(workers.filter((w) => w.kind === 'program').map((w) => w.pid))
     return status.pools
   }
 
@@ -228,6 +236,7 @@ export class TaskHandle {
 
   #onSiteEvent(event: SiteEvent): void {
     this.#logger.debug({ site: event.site, pool: event.pool, kind: event.event }, 'site host event')
+    if (event.event === 'workerStarted') void this.pools().catch(() => {})
     if (!EVENT_KINDS.has(event.event)) return
     this.#emit({
       taskId: this.state.taskId,
@@ -274,6 +283,7 @@ export class TaskHandle {
     this.#exitResult = result
     this.#completedAt = new Date()
     clearInterval(this.#livenessTimer)
+    await killOrphanedGroups(this.#programGroups)
     this.#logger.info(
       { site: this.state.siteName, exitCode: result.exitCode, error: result.error },
       'site host exited',
@@ -327,4 +337,23 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/**
+ * Kills what is left of hosted programs' process groups once their site host
+ * is gone (it may have been killed before it could stop them). A group is
+ * only signalled while its leader still leads it, so a reused pid is spared.
+ */
+async function killOrphanedGroups(leaders: Iterable<number>): Promise<void> {
+  for (const leader of leaders) {
+    const stat = await readFile(`/proc/${leader}/stat`, 'utf8').catch(() => null)
+    // Fields after the command's closing parenthesis: state, ppid, pgrp, ...
+    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (fields === undefined || Number(fields[2]) !== leader) continue
+    try {
+      process.kill(-leader, 'SIGKILL')
+    } catch {
+      // Gone between the check and the signal.
+    }
+  }
 }

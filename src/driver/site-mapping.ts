@@ -13,6 +13,7 @@ import type { ApplicationSettings, PoolSettings, TaskSettings } from './config.j
 import type { TaskConfig } from './types.js'
 import type {
   ApplicationDefinition,
+  HostedProgramDefinition,
   PoolDefinition,
   SiteDefinition,
 } from '../webhost/site-definition.js'
@@ -79,6 +80,7 @@ function withRootApplication(
     pool: DEFAULT_POOL_NAME,
     enablePreload: false,
     virtualDirectories: [],
+    program: null,
   }
   return [root, ...applications]
 }
@@ -126,7 +128,25 @@ function toApplicationDefinition(
       alias: vdir.alias,
       physicalPath: resolveTaskPath(taskDir, vdir.path),
     })),
-    program: null,
+    program: toProgramDefinition(app, taskDir),
+  }
+}
+
+/** The job's own program block; a web.config is read by the site host itself. */
+function toProgramDefinition(
+  app: ApplicationSettings,
+  taskDir: string,
+): HostedProgramDefinition | null {
+  if (app.program === null) return null
+  const workingDirectory = resolveTaskPath(taskDir, app.path)
+  const { command, args, portEnv } = app.program
+  const isRelative = command.includes('/') && !isAbsolute(command)
+  return {
+    command: isRelative ? resolve(workingDirectory, command) : command,
+    args,
+    portEnv,
+    env: {},
+    workingDirectory,
   }
 }
 
