@@ -22,6 +22,8 @@ export interface CachedFile {
   body: Buffer | null
   /** Headers of a plain 200 answer, built once. */
   fullHeaders: Record<string, string | number>
+  /** The same answer's status line and headers up to `Date: `, as bytes, for the fast path. */
+  headPrefix: Buffer
   /** When the entry was last checked against the file system (ms since epoch). */
   checkedAt: number
 }

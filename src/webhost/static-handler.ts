@@ -47,6 +47,26 @@ export class StaticHandler {
     })
   }
 
+  /** The cached entry for a key, revalidated; undefined when gone or changed. */
+  entry(key: string): CachedFile | undefined {
+    return this.#cache.get(key, Date.now())
+  }
+
+  /**
+   * Resolves and caches the file a route names without answering; the cache
+   * key, or null when the route does not name a servable file.
+   */
+  prepare(route: Route): string | null {
+    const key = `${route.physicalRoot}\0${route.rest}`
+    if (this.#cache.get(key, Date.now()) !== undefined) return key
+    const resolution = this.#resolver.resolve(route.physicalRoot, route.rest)
+    if (resolution.kind !== 'file') return null
+    const entry = this.#load(resolution.filePath, resolution.stats)
+    if (entry === null) return null
+    this.#cache.set(key, entry)
+    return key
+  }
+
   /**
    * Answers from the cache alone; false (nothing sent) when the entry is
    * gone or changed, or the method is not GET/HEAD.
@@ -139,6 +159,11 @@ export class StaticHandler {
         ETag: etag,
         'Last-Modified': lastModified,
       },
+      headPrefix: Buffer.from(
+        `HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\nContent-Length: ${size}\r\n` +
+          `Accept-Ranges: bytes\r\nETag: ${etag}\r\nLast-Modified: ${lastModified}\r\nDate: `,
+        'latin1',
+      ),
       checkedAt: Date.now(),
     }
   }

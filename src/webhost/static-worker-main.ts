@@ -13,12 +13,16 @@
  * @module
  */
 import { createServer, request } from 'node:http'
+import { createServer as createNetServer } from 'node:net'
+import { runFastPath } from './fast-path.js'
 import { isHostAccepted, stripPort, targetPath } from './request-head.js'
 import { Router } from './router.js'
 import { sendStatus, StaticHandler } from './static-handler.js'
 import { hasHiddenSegment, normalizeUrlPath } from './url-path.js'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import type { CachedFile } from './file-cache.js'
+import type { Route } from './router.js'
 import type { HostToWorker, WorkerConfig, WorkerToHost } from './site-host-messages.js'
 
 const HOP_BY_HOP = new Set([
@@ -45,16 +49,11 @@ const MAX_HOT_URLS = 10_000
 /** Bumped per request; the idle watch compares it rather than reading the clock per request. */
 let requestCount = 0
 let isDraining = false
+/** NOMAD_IIS_FAST_PATH=0 sends every connection through Node's HTTP server (for comparison). */
+const isFastPathEnabled = process.env.NOMAD_IIS_FAST_PATH !== '0'
 
 const server = createServer({ keepAliveTimeout: 5000 }, onRequest)
-server.on('connection', (socket: Socket) => {
-  connections.add(socket)
-  socket.once('close', () => {
-    connections.delete(socket)
-    requestCount++
-    if (isDraining && connections.size === 0) exitDrained()
-  })
-})
+server.on('connection', trackConnection)
 server.on('clientError', (_err, socket: Socket) => {
   if (socket.writable)
     socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
@@ -83,9 +82,12 @@ function listenDirectly(port: number): void {
     process.stderr.write(`direct port ${port} not used: ${err.message}\n`)
     announceReady()
   }
-  server.once('error', onError)
-  server.listen(port, '127.0.0.1', () => {
-    server.removeListener('error', onError)
+  const direct = createNetServer({ noDelay: true }, (socket) =>
+    acceptSocket(socket, undefined, null),
+  )
+  direct.once('error', onError)
+  direct.listen(port, '127.0.0.1', () => {
+    direct.removeListener('error', onError)
     announceReady()
   })
 }
@@ -95,11 +97,72 @@ function announceReady(): void {
 }
 
 function acceptHandedSocket(socket: Socket, listener: string, head: string): void {
-  requestCount++
   listenerOf.set(socket, listener)
-  // Put back what the site host read, then let Node's HTTP parser take the socket.
-  if (head.length > 0) socket.unshift(Buffer.from(head, 'base64'))
+  acceptSocket(socket, listener, head.length > 0 ? Buffer.from(head, 'base64') : null)
+}
+
+/** A new connection, with the bytes already read from it: fast path first, else the HTTP server. */
+function acceptSocket(socket: Socket, listener: string | undefined, head: Buffer | null): void {
+  requestCount++
+  trackConnection(socket)
+  if (!isFastPathEnabled) {
+    giveToHttpServer(socket, head)
+    return
+  }
+  socket.on('error', () => socket.destroy())
+  runFastPath(socket, head, {
+    entryFor: cachedEntryFor,
+    acceptsHost: (host) =>
+      listener === undefined ||
+      acceptsAnyHost(listener) ||
+      isHostAccepted(host, config.listeners[listener] ?? [null]),
+    isDraining: () => isDraining,
+    onRequest: () => requestCount++,
+    handOff: giveToHttpServer,
+  })
+}
+
+/** Puts back what was read, then lets Node's HTTP parser take the socket. */
+function giveToHttpServer(socket: Socket, unread: Buffer | null): void {
+  if (unread !== null && unread.length > 0) socket.unshift(unread)
   server.emit('connection', socket)
+  // The fast path paused the socket; the HTTP server's data listener does not undo that.
+  socket.resume()
+}
+
+const tracked = new WeakSet<Socket>()
+
+function trackConnection(socket: Socket): void {
+  if (tracked.has(socket)) return
+  tracked.add(socket)
+  connections.add(socket)
+  socket.once('close', () => {
+    connections.delete(socket)
+    requestCount++
+    if (isDraining && connections.size === 0) exitDrained()
+  })
+}
+
+/** The cached file a target names, for the fast path; resolves and caches it on first sight. */
+function cachedEntryFor(target: string): CachedFile | undefined {
+  let key = hotUrls.get(target)
+  if (key === undefined) {
+    const route = routeOwnFile(target)
+    const prepared = route === null ? null : handler.prepare(route)
+    if (prepared === null) return undefined
+    if (hotUrls.size >= MAX_HOT_URLS) hotUrls.clear()
+    hotUrls.set(target, prepared)
+    key = prepared
+  }
+  return handler.entry(key)
+}
+
+/** The route of a target when it is a path this pool serves and request filtering allows. */
+function routeOwnFile(target: string): Route | null {
+  const normalized = normalizeUrlPath(targetPath(target))
+  if (!normalized.ok || hasHiddenSegment(normalized.path)) return null
+  const route = router.route(normalized.path)
+  return route !== null && route.pool === config.pool ? route : null
 }
 
 function onRequest(req: IncomingMessage, res: ServerResponse): void {
