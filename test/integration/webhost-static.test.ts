@@ -47,7 +47,7 @@ describe('the static worker', () => {
         'Images/Logo.PNG': 'png',
         'numbers.txt': '0123456789',
         'big.bin': BIG,
-        'web.config': '<?xml version="1.0"?>\n<configuration><system.webServer /></configuration>',
+        'web.config': '<?xml version="1.0"?>\n<configuration />',
         'bin/app.dll': 'dll',
         'App_Data/db.txt': 'db',
         'app_code/x.txt': 'code',

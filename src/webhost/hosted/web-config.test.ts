@@ -95,6 +95,16 @@ test('a web.config that names no program leaves the application static', () => {
   assert.equal(parseWebConfig(xml, '/srv/app'), null)
 })
 
+test('an empty web.config root, self-closing or not, leaves the application static', () => {
+  for (const xml of [
+    '<configuration/>',
+    '<configuration></configuration>',
+    '<?xml version="1.0"?>\n<configuration />',
+  ]) {
+    assert.equal(parseWebConfig(xml, '/srv/app'), null, xml)
+  }
+})
+
 test('bad web.config files are refused with the code and a message saying what to change', () => {
   const cases = [
     {

@@ -130,7 +130,8 @@ function parseXml(xml: string): XmlNode {
     )
   }
   const doc = parser.parse(text) as XmlNode
-  const root = asNode(doc.configuration)
+  // `<configuration/>` parses to an empty string: a root with nothing in it.
+  const root = 'configuration' in doc ? (asNode(doc.configuration) ?? {}) : null
   if (root === null) {
     throw new HostedError(
       'ERR_HOSTED_WEB_CONFIG_NOT_XML',
