@@ -18,7 +18,14 @@ test('a minimal config gives one root application on the default pool', () => {
   const settings = parseTaskConfig(config(), { ports: PORTS })
 
   assert.deepEqual(settings.applications, [
-    { alias: '/', path: 'local', pool: 'default', enablePreload: false, virtualDirectories: [], program: null },
+    {
+      alias: '/',
+      path: 'local',
+      pool: 'default',
+      enablePreload: false,
+      virtualDirectories: [],
+      program: null,
+    },
   ])
   assert.deepEqual(settings.bindings, [
     { protocol: 'http', port: 24001, portLabel: 'http', hostname: null, ipAddress: null },
