@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
 import { authorizeTask } from './api-context.js'
 import type { ApiContext } from './api-context.js'
+import { sentContentType } from './body-parsing.js'
 import { BadRequestError, FileNotFoundError } from './errors.js'
 import { contentDisposition, sendFile } from './file-download.js'
 import { listFolder, wantsJson } from './folder-listing.js'
@@ -27,7 +28,8 @@ const FS_PREFIX_SEGMENTS = 7
 export function registerFsRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const urls = ['/api/v1/allocs/:allocId/:taskName/fs', '/api/v1/allocs/:allocId/:taskName/fs/*']
   app.register(async function fsScope(scope) {
-    // Bodies stay streams here: uploads go to disk, whatever their type.
+    // Bodies stay streams here: uploads go to disk, whatever their type
+    // (body-parsing.ts has taken the Content-Type header aside).
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser('*', function passStream(_request, payload, done) {
       done(null, payload)
@@ -78,7 +80,7 @@ async function upload(ctx: ApiContext, request: FastifyRequest): Promise<unknown
     path,
     root,
     body,
-    contentType: request.headers['content-type'],
+    contentType: sentContentType(request),
     contentLength: parseLength(request.headers['content-length']),
     isClean: parseClean(query.clean),
     ifMatch: request.headers['if-match'],

@@ -65,8 +65,6 @@ function fromFastify(status: number, err: Partial<FastifyError>): ProblemBody {
         'ERR_MANAGEMENT_PAYLOAD_TOO_LARGE',
         'the request body is over the limit: send a smaller body',
       )
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return makeBody(415, 'ERR_MANAGEMENT_BAD_REQUEST', 'unsupported content type: send JSON')
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return makeBody(
         400,

@@ -16,6 +16,7 @@ import type { DriverApi, DriverConfig } from '../driver/types.js'
 import type { ApiContext } from './api-context.js'
 import { AccessLog } from './access-log.js'
 import { Authenticator } from './auth.js'
+import { registerBodyHandling } from './body-parsing.js'
 import { registerDebugRoute } from './debug-route.js'
 import { ManagementError } from './errors.js'
 import { registerFsRoutes } from './fs-routes.js'
@@ -141,6 +142,7 @@ function buildApp(ctx: ApiContext, log: FastifyBaseLogger): FastifyInstance {
     const detail = `no endpoint ${request.method} ${request.url.split('?')[0]}: see the API reference`
     void sendProblem(reply, new ManagementError('ERR_MANAGEMENT_ROUTE_NOT_FOUND', 404, detail))
   })
+  registerBodyHandling(app)
   registerLifecycleRoutes(app, ctx)
   registerFsRoutes(app, ctx)
   registerToolRoutes(app, ctx)

@@ -209,6 +209,70 @@ describe('the fs endpoints', () => {
     assert.equal(await readFile(join(h.taskDir, 'local/appsettings.json'), 'utf8'), '{"a": 1')
   })
 
+  test('a body of any other content type is written as the file, streamed past the JSON limit', async () => {
+    const body = join(work, 'two-mib.bin')
+    const bytes = randomBytes(2 * 1024 * 1024)
+    await writeFile(body, bytes)
+    const types = [
+      'foo',
+      'text/plain',
+      'application/json',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'a/b/c',
+      '',
+    ]
+    for (const [index, type] of types.entries()) {
+      const url = `${h.taskUrl}/fs/local/typed/${index}.bin`
+
+      const result = await curl([
+        ...KEY,
+        '-X',
+        'PUT',
+        '-H',
+        `Content-Type: ${type}`,
+        '-T',
+        body,
+        url,
+      ])
+
+      assert.equal(result.status, 200, `${type}: ${result.body}`)
+      assert.equal(JSON.parse(result.body).bytes, bytes.length)
+      assert.ok(bytes.equals(await readFile(join(h.taskDir, 'local/typed', `${index}.bin`))), type)
+    }
+  })
+
+  test('the IIS page spelling application-zip and other ZIP spellings extract as ZIPs', async () => {
+    const app = join(work, 'spelled')
+    await mkdir(app, { recursive: true })
+    await writeFile(join(app, 'spelled.txt'), 'extracted')
+    assert.equal((await run('zip', ['-q', '../spelled.zip', 'spelled.txt'], { cwd: app })).code, 0)
+    const types = [
+      'application-zip',
+      'Application-ZIP; charset=binary',
+      'application/x-zip-compressed',
+      'APPLICATION/ZIP ; foo=bar',
+    ]
+    for (const [index, type] of types.entries()) {
+      const result = await curl([
+        ...KEY,
+        '-X',
+        'PATCH',
+        '-H',
+        `Content-Type: ${type}`,
+        '--data-binary',
+        `@${join(work, 'spelled.zip')}`,
+        `${h.taskUrl}/fs/local/spelled${index}`,
+      ])
+
+      assert.equal(result.status, 200, `${type}: ${result.body}`)
+      assert.equal(
+        await readFile(join(h.taskDir, `local/spelled${index}/spelled.txt`), 'utf8'),
+        'extracted',
+      )
+    }
+  })
+
   test('DELETE removes files and folders, empties with /* and /*.*, and 404s on missing paths', async () => {
     const local = join(h.taskDir, 'local')
     await mkdir(join(local, 'trash/sub'), { recursive: true })

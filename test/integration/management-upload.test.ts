@@ -8,7 +8,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { spawn } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -232,6 +232,33 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
     assert.deepEqual(await snapshot(target), before)
   })
 
+  for (const type of ['foo', 'application-zip', null]) {
+    test(`a body sent as ${type ?? 'no content type'} reaches the disk while it still arrives`, async () => {
+      const body = join(work, 'slow-typed.bin')
+      await writeFile(body, Buffer.alloc(120 * 1024, 3))
+      const typeArgs = type === null ? [] : ['-H', `Content-Type: ${type}`]
+      const client = spawn('curl', [
+        '-s',
+        '-o',
+        '/dev/null',
+        '--limit-rate',
+        '40K',
+        ...KEY,
+        ...typeArgs,
+        '-X',
+        'PATCH',
+        '-T',
+        body,
+        `${h.taskUrl}/fs/local/site/slow.bin`,
+      ])
+      const exited = new Promise((resolve) => client.once('exit', resolve))
+
+      // Part of the body on disk while curl is still sending: nothing holds it in memory.
+      await waitFor(async () => (await bodyBytesOnDisk(h)) > 0 && client.exitCode === null)
+      await exited
+    })
+  }
+
   test('PUT stops the pools around the swap and restores them; PATCH leaves them running', async () => {
     await fetch(h.driver.findTask(h.task.allocId, 'app')!.siteUrl!)
     const events: TaskEvent[] = []
@@ -324,6 +351,19 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
           .digest('hex')
   }
   return result
+}
+
+/** Bytes of upload bodies in the work folders, 0 when there is none. */
+async function bodyBytesOnDisk(h: Harness): Promise<number> {
+  let total = 0
+  for (const dir of await leftovers(h)) {
+    const size = await stat(join(h.taskDir, dir, 'body')).then(
+      (stats) => stats.size,
+      () => 0,
+    )
+    total += size
+  }
+  return total
 }
 
 /** Upload work folders still in the task directory. */
