@@ -124,6 +124,12 @@ const APPLICATION_POOL_OBJECT: ObjectDef = {
     type: 'number',
     doc: 'Requests waiting for a worker beyond this many get 503 at once. Default 1000.',
   },
+  max_processes: {
+    kind: 'attr',
+    type: 'number',
+    here: 'Static workers only: connections are shared round-robin; each hosted program still runs once.',
+    doc: 'Worker processes serving the pool at once (IIS processModel.maxProcesses, a web garden above 1). Default 1.',
+  },
   start_time_limit: {
     kind: 'attr',
     type: 'string',

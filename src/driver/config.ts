@@ -34,6 +34,8 @@ export interface PoolSettings {
   periodicRestartMs: number | null
   serviceUnavailableResponse: ServiceUnavailableResponse | null
   queueLength: number | null
+  /** IIS processModel.maxProcesses: static workers serving the pool at once. */
+  maxProcesses: number | null
   startTimeLimitMs: number | null
   shutdownTimeLimitMs: number | null
 }
@@ -223,6 +225,17 @@ function toPoolSettings(block: DecodedObject, index: number, ctx: TaskConfigCont
     )
   }
 
+  const maxProcesses = block.max_processes as number | null
+  if (
+    maxProcesses !== null &&
+    (!Number.isInteger(maxProcesses) || maxProcesses < 1 || maxProcesses > 64)
+  ) {
+    throw new DriverError(
+      'ERR_DRIVER_INVALID_VALUE',
+      `"max_processes" in ${where} is ${maxProcesses}; use a whole number from 1 to 64`,
+    )
+  }
+
   return {
     name,
     startMode: block.start_mode as StartMode | null,
@@ -232,6 +245,7 @@ function toPoolSettings(block: DecodedObject, index: number, ctx: TaskConfigCont
     serviceUnavailableResponse:
       block.service_unavailable_response as ServiceUnavailableResponse | null,
     queueLength,
+    maxProcesses,
     startTimeLimitMs: block.start_time_limit as number | null,
     shutdownTimeLimitMs: block.shutdown_time_limit as number | null,
   }

@@ -67,6 +67,7 @@ test('a minimal task maps to one site, one default pool with IIS defaults and th
       key: 'default',
       name: SITE,
       ...POOL_DEFAULTS,
+      maxProcesses: 1,
       rapidFailProtection: { ...POOL_DEFAULTS.rapidFailProtection },
       env: { NOMAD_TASK_NAME: 'web', GREETING: 'hello' },
     },
@@ -145,3 +146,61 @@ test('a pool name that makes the full name exceed 64 characters says by how much
       err.message.includes('6 characters too long'),
   )
 })
+
+const ESCAPING_PATHS: [string, Record<string, unknown>, RegExp][] = [
+  [
+    'an application path',
+    {
+      application: [{ path: '../../../../escaped-app' }],
+      binding: [{ type: 'http', port: 'http' }],
+    },
+    /"path" in application #1 is "..\/..\/..\/..\/escaped-app", which leads out of the alloc dir/,
+  ],
+  [
+    'a virtual directory path',
+    {
+      application: [{ path: 'local', virtual_directory: [{ alias: 'etc', path: '../../../etc' }] }],
+      binding: [{ type: 'http', port: 'http' }],
+    },
+    /application #1 > virtual_directory "\/etc"/,
+  ],
+]
+
+for (const [what, driverConfig, message] of ESCAPING_PATHS) {
+  test(`${what} that climbs out of the alloc dir is refused before anything is written`, () => {
+    assert.throws(
+      () => map(driverConfig),
+      (err: unknown) => isDriverError(err, 'ERR_DRIVER_INVALID_VALUE') && message.test(err.message),
+    )
+  })
+}
+
+test('relative paths may reach the rest of the alloc dir, absolute paths are used as given', () => {
+  const site = map({
+    application: [
+      { path: 'local', virtual_directory: [{ alias: 'data', path: '../alloc/data' }] },
+      { path: '/opt/shared-app', alias: 'shared' },
+    ],
+    binding: [{ type: 'http', port: 'http' }],
+  })
+
+  assert.equal(site.applications[0].virtualDirectories[0].physicalPath, '/srv/alloc/alloc/data')
+  assert.equal(site.applications[1].physicalPath, '/opt/shared-app')
+})
+
+for (const name of ['..', '.', 'a/b', '../../x', 'a\\b', 'a\0b']) {
+  test(`a task named ${JSON.stringify(name)} is refused: its name is part of every path`, () => {
+    const config = {
+      ...task({ application: [{ path: 'local' }], binding: [{ type: 'http', port: 'http' }] }),
+      name,
+    }
+    const settings = parseTaskConfig(config.driverConfig, { ports: config.ports })
+
+    assert.throws(
+      () => buildSiteDefinition(settings, config, { placeholderDir: '/opt/placeholder' }),
+      (err: unknown) =>
+        isDriverError(err, 'ERR_DRIVER_INVALID_VALUE') &&
+        err.message.includes('cannot be used in a path'),
+    )
+  })
+}

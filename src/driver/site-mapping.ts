@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { isAbsolute, join, resolve } from 'node:path'
+import { isAbsolute, join, resolve, sep } from 'node:path'
 import { DEFAULT_POOL_NAME } from './config.js'
+import { DriverError } from './errors.js'
 import { buildPoolName, buildSiteName } from './names.js'
 import { POOL_DEFAULTS } from '../webhost/site-definition.js'
 import type { ApplicationSettings, PoolSettings, TaskSettings } from './config.js'
@@ -33,8 +34,10 @@ export function buildSiteDefinition(
   task: TaskConfig,
   options: SiteMappingOptions,
 ): SiteDefinition {
+  checkTaskName(task.name)
   const siteName = buildSiteName(task.allocId, task.name)
   const taskDir = join(task.allocDir, task.name)
+  checkPathsStayInAllocDir(settings, task.allocDir, taskDir)
   const applications = withRootApplication(settings.applications, options.placeholderDir)
   const poolSettings = usedPools(settings.pools, applications)
 
@@ -59,6 +62,45 @@ export function buildSiteDefinition(
     pools: poolSettings.map((pool) => toPoolDefinition(pool, siteName, task.env)),
     stdoutPath: task.stdoutPath || null,
     stderrPath: task.stderrPath || null,
+  }
+}
+
+/**
+ * The task name is part of every path of the task (`<allocDir>/<task>`):
+ * one that would leave or break a path is refused, as Nomad refuses slashes.
+ */
+function checkTaskName(name: string): void {
+  if (name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name)) return
+  throw new DriverError(
+    'ERR_DRIVER_INVALID_VALUE',
+    `task name "${name.replace(/\0/g, '\\0')}" cannot be used in a path: rename the task without "/", "\\" or NUL`,
+  )
+}
+
+/**
+ * Relative application and virtual directory paths start at the task dir
+ * and may reach the rest of the alloc dir (`../alloc/data`), never beyond:
+ * a job must not serve, or have the placeholder written into, any folder of
+ * the host. Absolute paths are the operator's choice and used as given.
+ */
+function checkPathsStayInAllocDir(settings: TaskSettings, allocDir: string, taskDir: string) {
+  const root = resolve(allocDir)
+  const paths = settings.applications.flatMap((app, index) => [
+    { path: app.path, where: `application #${index + 1}` },
+    ...app.virtualDirectories.map((vdir) => ({
+      path: vdir.path,
+      where: `application #${index + 1} > virtual_directory "${vdir.alias}"`,
+    })),
+  ])
+  for (const { path, where } of paths) {
+    if (isAbsolute(path)) continue
+    const resolved = resolve(taskDir, path)
+    if (resolved === root || resolved.startsWith(root + sep)) continue
+    throw new DriverError(
+      'ERR_DRIVER_INVALID_VALUE',
+      `"path" in ${where} is "${path}", which leads out of the alloc dir: keep relative paths ` +
+        `inside it (e.g. "local/site" or "../alloc/data/site") or give an absolute path`,
+    )
   }
 }
 
@@ -107,6 +149,7 @@ function implicitDefaultPool(): PoolSettings {
     periodicRestartMs: null,
     serviceUnavailableResponse: null,
     queueLength: null,
+    maxProcesses: null,
     startTimeLimitMs: null,
     shutdownTimeLimitMs: null,
   }
@@ -166,6 +209,7 @@ function toPoolDefinition(
     startMode: pool.startMode ?? POOL_DEFAULTS.startMode,
     idleTimeoutMs: pool.idleTimeoutMs ?? POOL_DEFAULTS.idleTimeoutMs,
     queueLength: pool.queueLength ?? POOL_DEFAULTS.queueLength,
+    maxProcesses: pool.maxProcesses ?? 1,
     startTimeLimitMs: pool.startTimeLimitMs ?? POOL_DEFAULTS.startTimeLimitMs,
     shutdownTimeLimitMs: pool.shutdownTimeLimitMs ?? POOL_DEFAULTS.shutdownTimeLimitMs,
     periodicRestartMs: pool.periodicRestartMs ?? POOL_DEFAULTS.periodicRestartMs,

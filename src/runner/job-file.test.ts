@@ -110,6 +110,21 @@ const INVALID: [string, string, RegExp][] = [
     'job "x" {\ngroup "g" {\ntask "t" {\ndriver = "iis"\nartifact {\nsource = "a"\nsauce = 1\n}\n}\n}\n}',
     /unsupported argument "sauce"/,
   ],
+  [
+    'a task name that climbs out of the alloc dir',
+    'job "x" {\ngroup "g" {\ntask "../../../tmp/w" {\ndriver = "iis"\n}\n}\n}',
+    /task "..\/..\/..\/tmp\/w": a task name cannot .* hold "\/"/,
+  ],
+  [
+    'a task named ".."',
+    'job "x" {\ngroup "g" {\ntask ".." {\ndriver = "iis"\n}\n}\n}',
+    /task "..": a task name cannot be empty, "." or ".."/,
+  ],
+  [
+    'a group name with a slash',
+    'job "x" {\ngroup "a/b" {\ntask "t" {\ndriver = "iis"\n}\n}\n}',
+    /group "a\/b": a group name cannot/,
+  ],
 ]
 
 for (const [name, text, message] of INVALID) {

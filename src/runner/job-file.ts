@@ -221,9 +221,24 @@ function labelled(value: unknown, kind: string): { label: string; body: HclMap }
   if (value === undefined) return []
   if (!isMap(value))
     throw jobInvalidError(`a ${kind} block needs a label, as in ${kind} "name" { ... }`)
-  return Object.entries(value).flatMap(([label, bodies]) =>
-    blockList(bodies, `${kind} "${label}"`).map((body) => ({ label, body })),
-  )
+  return Object.entries(value).flatMap(([label, bodies]) => {
+    checkLabel(label, kind)
+    return blockList(bodies, `${kind} "${label}"`).map((body) => ({ label, body }))
+  })
+}
+
+/**
+ * Job, group and task names end up in paths (the task dir is
+ * `<alloc>/<task>`, log files are named after the task): like Nomad, which
+ * refuses slashes in task names, refuse what would leave or break a path.
+ */
+function checkLabel(label: string, kind: string): void {
+  if (label.trim() === '' || label === '.' || label === '..' || /[/\\\0]/.test(label)) {
+    throw jobInvalidError(
+      `${kind} "${label.replace(/\0/g, '\\0')}": a ${kind} name cannot be empty, "." or ".." ` +
+        `or hold "/", "\\" or NUL; rename it, e.g. ${kind} "web"`,
+    )
+  }
 }
 
 function blockList(value: unknown, where: string): HclMap[] {

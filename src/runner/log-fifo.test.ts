@@ -43,3 +43,13 @@ test('closing removes the FIFO and keeps the log file', async (t) => {
   await assert.rejects(stat(fifo.fifoPath), { code: 'ENOENT' })
   assert.ok((await stat(fifo.logPath)).isFile())
 })
+
+test('a log file that cannot be created fails the open instead of crashing later', async (t) => {
+  const logs = await mkdtemp(join(tmpdir(), 'runner-logs-'))
+  t.after(() => rm(logs, { recursive: true, force: true }))
+  const fifo = new LogFifo(join(logs, 'missing-dir'), 'web', 'stdout')
+
+  await assert.rejects(fifo.open(), { code: 'ENOENT' })
+
+  await assert.rejects(stat(fifo.fifoPath), { code: 'ENOENT' })
+})

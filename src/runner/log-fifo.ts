@@ -14,7 +14,7 @@
  */
 import { execFile } from 'node:child_process'
 import { constants, openSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { open, rm } from 'node:fs/promises'
 import { Socket } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -50,11 +50,17 @@ export class LogFifo {
 
   /** Creates the FIFO with the system's mkfifo and starts copying. */
   async open(): Promise<void> {
+    // The log file must be writable before anything is copied: a failure
+    // here is an error of the start, not a crash of the runner later.
+    await (await open(this.logPath, 'a')).close()
     await execFileAsync('mkfifo', ['-m', '600', this.fifoPath])
     const fd = openSync(this.fifoPath, constants.O_RDWR | constants.O_NONBLOCK)
     this.#file = new RotatingLog(this.#base, this.#limits)
     this.#reader = new Socket({ fd, readable: true, writable: false })
     this.#reader.on('error', () => this.#reader?.destroy())
+    // A log that can no longer be written (disk full, dir removed) stops the
+    // copy; the task goes on, as with logmon.
+    this.#file.on('error', () => this.#reader?.unpipe())
     this.#reader.pipe(this.#file)
   }
 
