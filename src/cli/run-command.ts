@@ -27,7 +27,7 @@ options:
   --keep-alloc-dirs                  keep the alloc dirs (and their logs) on the way out
   --ready-timeout <duration>         how long a task may take to answer HTTP (default: 30s)
   --management-api-port <port>       serve the Management API on this port (passed to the plugin)
-  --management-api-address <ip>      its listen address (default: the plugin's)
+  --management-api-address <ip>      its listen address (default: 127.0.0.1 when open, all with auth)
   --management-api-key <key>         its API key
   --management-api-jwt-secret <s>    its JWT secret
   --verbose                          the plugin's log lines down to debug level on stderr

@@ -101,6 +101,7 @@ export class Reporter {
   /** A plugin process is up (the first, or one replacing a dead one). */
   pluginStarted(pid: number | null): void {
     if (this.#isJson) return this.#json({ event: 'plugin-started', pid })
+    this.note(`plugin started (pid ${pid ?? 'unknown'})`)
   }
 
   #json(value: object): void {
