@@ -56,7 +56,7 @@ async function download(
   if (stats === null) throw new FileNotFoundError(path.relative)
   if (stats.isFile()) return sendFile(request, reply, path.absolute, stats)
   if (wantsJson(request.headers.accept))
-    return reply.send(await listFolder(path.relative, path.absolute))
+    return reply.send(await listFolder(path.relative, path.absolute, root))
 
   const task = request.params as { taskName: string }
   const name = path.relative === '' ? task.taskName : basename(path.absolute)

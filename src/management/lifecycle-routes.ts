@@ -1,16 +1,17 @@
 /**
  * Status and pool lifecycle: `GET status`, `PUT start|stop|recycle`. Each
- * acts on all of the task's pools and answers with the new status; the
- * driver turns the site host's pool events into task events.
+ * acts on all of the task's pools (recycle: on the started ones) and answers
+ * with the new status; the driver turns the site host's pool events into task events.
  *
  * @module
  */
 import type { FastifyInstance } from 'fastify'
-import type { DriverApi } from '../driver/types.js'
+import type { DriverApi, TaskHandleView } from '../driver/types.js'
 import type { PoolStatus } from './api-context.js'
 import { authorizeTask } from './api-context.js'
 import type { ApiContext } from './api-context.js'
 import { ConflictError, DriverFailedError, ManagementError } from './errors.js'
+import { recyclePoolsByKey } from './pool-control.js'
 import { buildStatusBody } from './status-body.js'
 
 type LifecycleAction = 'start' | 'stop' | 'recycle'
@@ -34,9 +35,10 @@ export function registerLifecycleRoutes(app: FastifyInstance, ctx: ApiContext): 
   for (const action of Object.keys(ACTIONS) as LifecycleAction[]) {
     app.put(`/api/v1/allocs/:allocId/:taskName/${action}`, async function changePools(request) {
       const task = await authorizeTask(ctx, request, 'AppPoolLifecycle')
-      if (action === 'recycle') await requireNoStoppedPool(ctx, task.taskId)
-      const method = ACTIONS[action]
-      const pools = await callDriver(`${action} the pools`, () => ctx.driver[method](task.taskId))
+      const pools =
+        action === 'recycle'
+          ? await recycleStartedPools(ctx, task)
+          : await callDriver(`${action} the pools`, () => ctx.driver[ACTIONS[action]](task.taskId))
       request.log.info({ taskId: task.taskId, action }, 'pools changed through the api')
       return buildStatusBody(task, pools)
     })
@@ -63,13 +65,27 @@ export async function callDriver<T>(operation: string, call: () => Promise<T>): 
   }
 }
 
-async function requireNoStoppedPool(ctx: ApiContext, taskId: string): Promise<void> {
+/**
+ * Recycles the started pools and leaves the others as they are; with every
+ * pool started, the driver's own recycle does it in one call.
+ *
+ * @throws ConflictError when no pool is started
+ */
+async function recycleStartedPools(ctx: ApiContext, task: TaskHandleView): Promise<PoolStatus[]> {
   const pools: PoolStatus[] = await callDriver('read the pool status', () =>
-    ctx.driver.poolStatus(taskId),
+    ctx.driver.poolStatus(task.taskId),
   )
-  const stopped = pools.filter((pool) => pool.state === 'Stopped' || pool.state === 'Stopping')
-  if (stopped.length > 0) {
-    const names = stopped.map((pool) => pool.key).join(', ')
-    throw new ConflictError(`application pool ${names} is stopped: start it before recycling`)
+  const started = pools.filter((pool) => pool.state === 'Started').map((pool) => pool.key)
+  if (started.length === 0) {
+    throw new ConflictError(
+      'no application pool of the task is started: start one before recycling',
+    )
   }
+  if (started.length === pools.length) {
+    return callDriver('recycle the pools', () => ctx.driver.recyclePools(task.taskId))
+  }
+  await callDriver(`recycle the pools ${started.join(', ')}`, () =>
+    recyclePoolsByKey(ctx, task, started),
+  )
+  return callDriver('read the pool status', () => ctx.driver.poolStatus(task.taskId))
 }

@@ -16,6 +16,8 @@ export interface PoolView {
   fullName: string
   /** Ours: pids of its worker processes. */
   workerPids: number[]
+  /** Ours: why the pool stopped when nobody asked it to (bad web.config, rapid fail), else null. */
+  lastError: string | null
 }
 
 export interface StatusBody {
@@ -45,5 +47,6 @@ function toPoolView(pool: PoolStatus): PoolView {
     isWorkerProcessRunning: pool.workers.length > 0,
     fullName: pool.name,
     workerPids: pool.workers.map((worker) => worker.pid),
+    lastError: pool.lastError ?? null,
   }
 }

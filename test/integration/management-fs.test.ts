@@ -150,6 +150,35 @@ describe('the fs endpoints', () => {
     assert.match(body.entries[2].modified, /^\d{4}-\d\d-\d\dT.*Z$/)
   })
 
+  test('a listed symlink leading out shows as symlink with nothing of its target; one inside as its target', async (t) => {
+    const dir = join(h.taskDir, 'local', 'links')
+    await mkdir(dir)
+    t.after(() => rm(dir, { recursive: true, force: true }))
+    await symlink('/etc/passwd', join(dir, 'out-file'))
+    await symlink('/usr', join(dir, 'out-dir'))
+    await symlink('/nonexistent/nothing', join(dir, 'dangling'))
+    await writeFile(join(dir, 'real.txt'), '12345')
+    await symlink('real.txt', join(dir, 'in-file'))
+
+    const result = await curl([
+      ...KEY,
+      '-H',
+      'Accept: application/json',
+      `${h.taskUrl}/fs/local/links`,
+    ])
+
+    const entries = JSON.parse(result.body).entries as Array<Record<string, unknown>>
+    const byName = Object.fromEntries(entries.map((e) => [e.name, e]))
+    for (const name of ['out-file', 'out-dir', 'dangling']) {
+      assert.equal(byName[name].type, 'symlink', name)
+      assert.equal(byName[name].size, 0, name)
+    }
+    const passwd = await stat('/etc/passwd')
+    assert.notEqual(byName['out-file'].modified, passwd.mtime.toISOString())
+    assert.equal(byName['in-file'].type, 'file')
+    assert.equal(byName['in-file'].size, 5)
+  })
+
   test('a plain body is written as a file, parents created, and If-Match guards it', async () => {
     const url = `${h.taskUrl}/fs/local/notes/today.txt`
     const created = await curl([

@@ -46,6 +46,11 @@ export interface HarnessOptions {
   driverConfig?: Partial<DriverConfig>
   /** Pool start mode; AlwaysRunning gives a worker at once. Default OnDemand. */
   startMode?: 'OnDemand' | 'AlwaysRunning'
+  /**
+   * A second pool `bad` serving the application `/bad` from `local/bad`,
+   * whose web.config is not well-formed: the site host keeps it stopped.
+   */
+  withBadPool?: boolean
 }
 
 /** Starts a task with the index page in `local/`, then the API over it. */
@@ -61,6 +66,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   }
   const driver = new Driver({ logger: log, config: driverConfig })
   const task = await layOutTask(tempDir, options.startMode ?? 'OnDemand')
+  if (options.withBadPool === true) await addBadPool(task)
   let api: ManagementApi | null = null
   try {
     await driver.startTask(task)
@@ -128,6 +134,18 @@ export async function layOutTask(
     memoryMb: 256,
     cpuShares: 100,
   }
+}
+
+async function addBadPool(task: TaskConfig): Promise<void> {
+  const dir = join(task.allocDir, TASK_NAME, 'local', 'bad')
+  await mkdir(dir, { recursive: true })
+  await writeFile(join(dir, 'web.config'), '<configuration><system.webServer>')
+  const config = task.driverConfig as {
+    applications: object[]
+    applicationPools: object[]
+  }
+  config.applications.push({ path: 'local/bad', alias: 'bad', application_pool: 'bad' })
+  config.applicationPools.push({ name: 'bad' })
 }
 
 async function stopAll(

@@ -191,6 +191,64 @@ describe('lifecycle, screenshot, procdump and debug', () => {
   })
 })
 
+describe('a task with one pool stopped by a bad web.config', () => {
+  let h: Harness
+  before(async () => {
+    h = await startHarness({ apiKey: '12345', withBadPool: true, startMode: 'AlwaysRunning' })
+  })
+  after(() => h.close())
+
+  interface PoolBody {
+    name: string
+    status: string
+    workerPids: number[]
+    lastError: string | null
+  }
+  async function pools(): Promise<PoolBody[]> {
+    return JSON.parse((await curl([...KEY, `${h.taskUrl}/status`])).body).applicationPools
+  }
+
+  test('the status says why the pool stopped in lastError, and null for the healthy one', async () => {
+    const [healthy, bad] = await pools()
+
+    assert.equal(healthy.name, 'default')
+    assert.equal(healthy.lastError, null)
+    assert.equal(bad.name, 'bad')
+    assert.equal(bad.status, 'Stopped')
+    assert.match(bad.lastError ?? '', /web\.config is not well-formed/)
+  })
+
+  test('recycle recycles the started pool and leaves the stopped one stopped', async (t) => {
+    const [before] = await pools()
+    const kinds: string[] = []
+    t.after(h.driver.onEvent((event) => kinds.push(event.annotations.kind ?? '')))
+
+    const recycled = await curl([...KEY, '-X', 'PUT', `${h.taskUrl}/recycle`])
+    const body = JSON.parse(recycled.body)
+    await waitFor(() => kinds.includes('poolRecycled'))
+    const [healthy, bad] = await pools()
+
+    assert.equal(recycled.status, 200, recycled.body)
+    assert.equal(body.applicationPools[1].status, 'Stopped')
+    assert.equal(before.workerPids.length, 1)
+    assert.equal(healthy.status, 'Started')
+    assert.notDeepEqual(healthy.workerPids, before.workerPids)
+    assert.equal(bad.status, 'Stopped')
+  })
+
+  test('recycle is 409 once no pool is started', async (t) => {
+    t.after(async () => {
+      await curl([...KEY, '-X', 'PUT', `${h.taskUrl}/start`])
+    })
+    await curl([...KEY, '-X', 'PUT', `${h.taskUrl}/stop`])
+
+    const recycled = await curl([...KEY, '-X', 'PUT', `${h.taskUrl}/recycle`])
+
+    assert.equal(recycled.status, 409)
+    assert.match(JSON.parse(recycled.body).detail, /no application pool of the task is started/)
+  })
+})
+
 describe('screenshots without a browser', () => {
   test('answer 503 naming the missing Chromium', async (t) => {
     const h = await startHarness({ driverConfig: { chromiumPath: '/nonexistent/chromium' } })
