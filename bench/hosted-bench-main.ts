@@ -13,30 +13,25 @@
  * BENCH_RECYCLES (default 50).
  * Only loopback addresses are used; everything started is stopped by pid.
  */
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import {
-  chmodSync,
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
-import { connect, createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { POOL_DEFAULTS, SiteHostClient, startSiteHost } from '../src/webhost/index.js'
 import type { SiteDefinition } from '../src/webhost/index.js'
+import {
+  DURATION_S,
+  WARMUP_S,
+  freePort,
+  inWorkDir,
+  measureWithWrk,
+  parseWrk,
+  waitForPort,
+} from './bench-kit.js'
+import type { WrkResult } from './bench-kit.js'
 
-const run = promisify(execFile)
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? '10')
-const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? '2')
 const RECYCLES = Number(process.env.BENCH_RECYCLES ?? '50')
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const PROGRAM = join(
@@ -50,22 +45,15 @@ const PROGRAM = join(
 )
 const PATH = '/bench'
 
-interface Result {
-  requestsPerSecond: number
-  p99Ms: number
-  non2xx: number
-  socketErrors: number
-}
+type Result = WrkResult
 
-const work = mkdtempSync(join(tmpdir(), 'hosted-bench-'))
-const cleanups: (() => Promise<void> | void)[] = [
-  () => rmSync(work, { recursive: true, force: true }),
-]
-try {
+let work = ''
+let onCleanup: (cleanup: () => Promise<void> | void) => void = () => {}
+await inWorkDir('hosted-bench-', async (dir, register) => {
+  work = dir
+  onCleanup = register
   await main()
-} finally {
-  for (const cleanup of cleanups.reverse()) await cleanup()
-}
+})
 
 async function main(): Promise<void> {
   chmodSync(work, 0o755)
@@ -140,7 +128,7 @@ async function startSite(app: string, port: number): Promise<SiteHostClient> {
   }
   const host = await startSiteHost(def, { stateDir: join(work, 'state') })
   const client = await SiteHostClient.connect(host.controlSocketPath)
-  cleanups.push(async () => {
+  onCleanup(async () => {
     await client.shutdown(5000).catch(() => {})
     client.close()
   })
@@ -193,7 +181,7 @@ http {
   const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
     stdio: 'inherit',
   })
-  cleanups.push(async () => {
+  onCleanup(async () => {
     if (child.exitCode !== null) return
     const exited = new Promise((resolve) => child.once('exit', resolve))
     child.kill('SIGQUIT')
@@ -205,9 +193,7 @@ http {
 
 async function measure(port: number): Promise<Result> {
   const url = `http://127.0.0.1:${port}${PATH}`
-  if (WARMUP_S > 0) await run('wrk', ['-t2', '-c100', `-d${WARMUP_S}s`, url])
-  const { stdout } = await run('wrk', ['-t2', '-c100', `-d${DURATION_S}s`, '--latency', url])
-  return parseWrk(stdout)
+  return measureWithWrk(url)
 }
 
 /** wrk runs until told to stop (SIGINT makes it print its summary) while the pool recycles. */
@@ -225,7 +211,7 @@ async function recycleUnderLoad(
   let stdout = ''
   wrk.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
   const exited = new Promise((resolve) => wrk.once('exit', resolve))
-  cleanups.push(() => {
+  onCleanup(() => {
     if (wrk.exitCode === null) wrk.kill('SIGKILL')
   })
   await delay(1000)
@@ -238,47 +224,8 @@ async function recycleUnderLoad(
   return { count: RECYCLES, seconds, result: parseWrk(stdout) }
 }
 
-function parseWrk(stdout: string): Result {
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout)
-  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)\b/m.exec(stdout)
-  const scale = p99?.[2] === 'us' ? 0.001 : p99?.[2] === 's' ? 1000 : 1
-  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout)
-  const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0
-  return {
-    requestsPerSecond: Number(rps?.[1] ?? 0),
-    p99Ms: Number(p99?.[1] ?? NaN) * scale,
-    non2xx: Number(non2xx?.[1] ?? 0),
-    socketErrors,
-  }
-}
-
 function row(target: string, r: Result): string {
   const rps = r.requestsPerSecond.toFixed(0).padStart(6)
   const p99 = r.p99Ms.toFixed(2).padStart(9)
   return `${target.padEnd(16)}${rps}  ${p99}  ${String(r.non2xx).padStart(7)}  ${r.socketErrors}`
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const isOpen = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1')
-      socket.once('connect', () => {
-        socket.destroy()
-        resolve(true)
-      })
-      socket.once('error', () => resolve(false))
-    })
-    if (isOpen) return
-    await delay(25)
-  }
-  throw new Error(`nothing listens on port ${port}`)
 }

@@ -10,39 +10,38 @@
  * Only loopback addresses are used; everything started is stopped by pid.
  */
 import { spawn } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
-import { availableParallelism, tmpdir } from 'node:os'
+import { chmodSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { POOL_DEFAULTS, SiteHostClient, startSiteHost } from '../src/webhost/index.js'
 import type { SiteDefinition } from '../src/webhost/index.js'
+import {
+  DURATION_S,
+  WARMUP_S,
+  freePort,
+  inWorkDir,
+  measureWithWrk,
+  waitForPort,
+} from './bench-kit.js'
+import type { WrkResult } from './bench-kit.js'
 
-const run = promisify(execFile)
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? '10')
-const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? '2')
 const FILES = [
   { name: '1 KiB', path: '/1k.txt', bytes: 1024 },
   { name: '1 MiB', path: '/1m.bin', bytes: 1024 * 1024 },
 ]
 
-interface Result {
-  requestsPerSecond: number
-  p99Ms: number
+interface Result extends WrkResult {
   errors: string
 }
 
-const work = mkdtempSync(join(tmpdir(), 'static-bench-'))
-const cleanups: (() => Promise<void> | void)[] = [
-  () => rmSync(work, { recursive: true, force: true }),
-]
-try {
+let work = ''
+let onCleanup: (cleanup: () => Promise<void> | void) => void = () => {}
+await inWorkDir('static-bench-', async (dir, register) => {
+  work = dir
+  onCleanup = register
   await main()
-} finally {
-  for (const cleanup of cleanups.reverse()) await cleanup()
-}
+})
 
 async function main(): Promise<void> {
   const site = join(work, 'site')
@@ -136,7 +135,7 @@ async function startSite(
     stderrPath: null,
   }
   const host = await startSiteHost(def, { stateDir: join(work, 'state') })
-  cleanups.push(async () => {
+  onCleanup(async () => {
     const client = await SiteHostClient.connect(host.controlSocketPath)
     await client.shutdown(2000)
   })
@@ -174,7 +173,7 @@ http {
   const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
     stdio: 'inherit',
   })
-  cleanups.push(async () => {
+  onCleanup(async () => {
     if (child.exitCode !== null) return
     const exited = new Promise((resolve) => child.once('exit', resolve))
     child.kill('SIGQUIT')
@@ -184,17 +183,11 @@ http {
 }
 
 async function measure(port: number, path: string): Promise<Result> {
-  const url = `http://127.0.0.1:${port}${path}`
-  if (WARMUP_S > 0) await run('wrk', ['-t2', '-c100', `-d${WARMUP_S}s`, url])
-  const { stdout } = await run('wrk', ['-t2', '-c100', `-d${DURATION_S}s`, '--latency', url])
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout)
-  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)\b/m.exec(stdout)
-  const errors = /Socket errors:[^\n]*|Non-2xx[^\n]*/g
-  const scale = p99?.[2] === 'us' ? 0.001 : p99?.[2] === 's' ? 1000 : 1
+  const result = await measureWithWrk(`http://127.0.0.1:${port}${path}`)
+  const isClean = result.non2xx === 0 && result.socketErrors === 0
   return {
-    requestsPerSecond: Number(rps?.[1] ?? 0),
-    p99Ms: Number(p99?.[1] ?? NaN) * scale,
-    errors: (stdout.match(errors) ?? []).join('; ') || '-',
+    ...result,
+    errors: isClean ? '-' : `non-2xx ${result.non2xx}, socket errors ${result.socketErrors}`,
   }
 }
 
@@ -228,29 +221,4 @@ function memory(pid: number): { rss: number; anon: number; file: number } {
 
 function row(file: string, target: string, r: Result): string {
   return `${file.padEnd(8)}${target.padEnd(24)}${r.requestsPerSecond.toFixed(0).padStart(8)}  ${r.p99Ms.toFixed(2).padStart(9)}  ${r.errors}`
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (address === null || typeof address === 'string') throw new TypeError('no port')
-  return address.port
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const isOpen = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1')
-      socket.once('connect', () => {
-        socket.destroy()
-        resolve(true)
-      })
-      socket.once('error', () => resolve(false))
-    })
-    if (isOpen) return
-    await delay(25)
-  }
-  throw new Error(`nothing listens on port ${port}`)
 }
