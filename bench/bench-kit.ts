@@ -7,8 +7,7 @@
  */
 import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -69,15 +68,6 @@ export function parseWrk(stdout: string): WrkResult {
   }
 }
 
-/** A port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 /** Resolves once something accepts connections on the loopback port (5 s at most). */
 export async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -94,3 +84,5 @@ export async function waitForPort(port: number): Promise<void> {
   }
   throw new Error(`nothing listens on port ${port}`)
 }
+
+export { freePort } from '../test/integration/wait.js'

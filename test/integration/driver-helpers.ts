@@ -4,7 +4,6 @@
  * leaves no process or folder behind.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
@@ -59,14 +58,6 @@ export async function createFixture(): Promise<DriverFixture> {
 }
 
 /** A port nothing listens on right now (the kernel's pick, then released). */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
 
 /** Lays out `<root>/<alloc>/{alloc,<task>}` with a page in `local/` and returns the task. */
 export async function createTask(
@@ -109,15 +100,4 @@ export async function createTask(
   }
 }
 
-/** Polls `check` every 50 ms until it returns true, for at most `timeoutMs`. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`)
-}
+export { freePort, waitFor } from './wait.js'

@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
-import { createServer } from 'node:net'
+import { freePort, waitFor as waitForCondition } from './wait.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -217,28 +217,6 @@ export function httpGet(port: number, path = '/'): Promise<{ status: number; bod
   })
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
-
-/** Polls `check` every 50 ms until it holds, for at most `timeoutMs`. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`)
-}
-
 /** Collects a stream's messages until `count` arrived; the stream is then cancelled. */
 export function take(stream: NodeJS.ReadableStream & { cancel(): void }, count: number) {
   return new Promise<{ messages: Message[]; didEnd: boolean }>((resolve, reject) => {
@@ -296,4 +274,14 @@ export function writeHostedProgram(task: Message, source: string): void {
 export const HOSTED_CONFIG = {
   application: [{ path: 'local/app' }],
   binding: [{ type: 'http', port: 'http' }],
+}
+
+export { freePort }
+
+/** Polls `check` until it holds; plugin starts get longer than the default. */
+export function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<void> {
+  return waitForCondition(check, timeoutMs)
 }
