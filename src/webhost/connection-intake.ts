@@ -44,7 +44,9 @@ export function takeConnection(socket: Socket, listener: ListenerId, target: Int
     // Stop in the same tick the head arrived: nothing more may be read here,
     // because whatever follows belongs to the worker that gets the socket.
     stopReading(socket, onData)
-    route(socket, listener, head, end, target)
+    // A whole head that arrived in one read can still be over the limit.
+    if (end > MAX_HEAD_BYTES) writeRawResponse(socket, 431, 'Request Header Fields Too Large')
+    else route(socket, listener, head, end, target)
   }
   socket.on('data', onData)
 }

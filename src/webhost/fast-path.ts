@@ -89,6 +89,11 @@ export function runFastPath(socket: Socket, initial: Buffer | null, hooks: FastP
         if (pending.length > MAX_HEAD_BYTES) handOff()
         return
       }
+      // Over the limit: Node's parser gives the 431, as for any other head.
+      if (end > MAX_HEAD_BYTES) {
+        handOff()
+        return
+      }
       const request = parseSimpleRequest(pending.toString('latin1', 0, end))
       const entry =
         request !== null && hooks.acceptsHost(request.host)
