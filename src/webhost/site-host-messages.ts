@@ -46,3 +46,11 @@ export interface WorkerConfig {
   internalSocketPath: string
   idleTimeoutMs: number
 }
+
+/**
+ * The client's address on a request a worker forwards to the internal
+ * socket, which has no address of its own. Every hop that takes a request
+ * from a client's TCP connection removes any copy the client sent and sets
+ * it; only the internal socket's side trusts it.
+ */
+export const CLIENT_ADDRESS_HEADER = 'x-nomad-iis-client-address'

@@ -15,6 +15,7 @@
 import { createServer, request } from 'node:http'
 import { createServer as createNetServer } from 'node:net'
 import { runFastPath } from './fast-path.js'
+import { answerClientError } from './raw-response.js'
 import { isHostAccepted, stripPort, targetPath } from './request-head.js'
 import { Router } from './router.js'
 import { sendStatus, StaticHandler } from './static-handler.js'
@@ -23,6 +24,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Socket } from 'node:net'
 import type { CachedFile } from './file-cache.js'
 import type { Route } from './router.js'
+import { CLIENT_ADDRESS_HEADER } from './site-host-messages.js'
 import type { HostToWorker, WorkerConfig, WorkerToHost } from './site-host-messages.js'
 
 const HOP_BY_HOP = new Set([
@@ -54,11 +56,7 @@ const isFastPathEnabled = process.env.NOMAD_IIS_FAST_PATH !== '0'
 
 const server = createServer({ keepAliveTimeout: 5000 }, onRequest)
 server.on('connection', trackConnection)
-server.on('clientError', (_err, socket: Socket) => {
-  if (socket.writable)
-    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
-  else socket.destroy()
-})
+server.on('clientError', answerClientError)
 
 process.on('message', (message: HostToWorker, socket?: Socket) => {
   if (message.type === 'conn' && socket !== undefined) {
@@ -231,7 +229,7 @@ function forwardToSiteHost(req: IncomingMessage, res: ServerResponse): void {
     socketPath: config.internalSocketPath,
     method: req.method,
     path: req.url,
-    headers: withoutHopByHop(req.headers),
+    headers: forwardedHeaders(req),
     agent: false,
   })
   upstream.on('response', (answer) => {
@@ -241,6 +239,21 @@ function forwardToSiteHost(req: IncomingMessage, res: ServerResponse): void {
   // A pool answering at TCP level drops the connection; so does the client's.
   upstream.on('error', () => req.socket.destroy())
   req.pipe(upstream)
+}
+
+/**
+ * The request's end-to-end fields, with the client's address for the
+ * program behind the site host: set from the socket on a client's
+ * connection (dropping any copy the client sent), kept as it came on one
+ * from the internal socket, which only the site host and workers reach.
+ */
+function forwardedHeaders(req: IncomingMessage): IncomingHttpHeaders {
+  const headers = withoutHopByHop(req.headers)
+  if (listenerOf.get(req.socket) === 'internal') return headers
+  delete headers[CLIENT_ADDRESS_HEADER]
+  const address = req.socket.remoteAddress
+  if (address !== undefined) headers[CLIENT_ADDRESS_HEADER] = address
+  return headers
 }
 
 /**

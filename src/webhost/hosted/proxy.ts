@@ -24,6 +24,7 @@ import type { Duplex } from 'node:stream'
 import { pipeline } from 'node:stream'
 import { HostedError } from './errors.js'
 import { sendProblem } from './problem-page.js'
+import { CLIENT_ADDRESS_HEADER } from '../site-host-messages.js'
 
 const requestChannel = diagnostics.channel('nomad-iis:proxy:request')
 const responseChannel = diagnostics.channel('nomad-iis:proxy:response')
@@ -207,8 +208,11 @@ function buildUpstreamHeaders(
   // De facto forwarding fields (RFC 7239 describes their standard successor):
   // the client's address is appended, the scheme and host are ours to say.
   // A request that came back through the site host's internal (Unix) socket
-  // has no address of its own: the one who forwarded it speaks for the client.
-  const client = req.socket.remoteAddress
+  // has no address of its own: the worker that forwarded it names the client
+  // in a private field (CLIENT_ADDRESS_HEADER), which SitePrograms drops from
+  // clients' own connections, so a client cannot set it.
+  const forwarded = req.headers[CLIENT_ADDRESS_HEADER]
+  const client = req.socket.remoteAddress ?? (typeof forwarded === 'string' ? forwarded : undefined)
   const prior = req.headers['x-forwarded-for']
   if (client !== undefined) headers['x-forwarded-for'] = prior ? `${prior}, ${client}` : client
   headers['x-forwarded-proto'] = 'encrypted' in req.socket ? 'https' : 'http'
@@ -218,7 +222,7 @@ function buildUpstreamHeaders(
 }
 
 /** Copies headers without the hop-by-hop ones (RFC 9110 section 7.6.1). */
-function copyHeaders(source: IncomingHttpHeaders): OutgoingHttpHeaders {
+export function copyHeaders(source: IncomingHttpHeaders): OutgoingHttpHeaders {
   const named = new Set(
     String(source.connection ?? '')
       .split(',')
@@ -228,6 +232,7 @@ function copyHeaders(source: IncomingHttpHeaders): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {}
   for (const [name, value] of Object.entries(source)) {
     if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue
+    if (name === CLIENT_ADDRESS_HEADER) continue
     headers[name] = value
   }
   return headers

@@ -10,13 +10,16 @@
  * @module
  */
 import { createServer, request as httpRequest } from 'node:http'
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { HostedError } from './errors.js'
 import { HostedPool } from './hosted-pool.js'
+import { checkProgramCommand } from './program-command.js'
 import type { HostedApplicationDefinition, HostedPoolEvent } from './hosted-pool.js'
-import { ProgramProxy } from './proxy.js'
+import { copyHeaders, ProgramProxy } from './proxy.js'
+import { answerClientError } from '../raw-response.js'
+import { CLIENT_ADDRESS_HEADER } from '../site-host-messages.js'
 import { readWebConfig } from './web-config.js'
 import { isHostAccepted, stripPort, targetPath } from '../request-head.js'
 import { Router } from '../router.js'
@@ -63,20 +66,25 @@ export class SitePrograms {
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
     )
-    this.#server.on('clientError', (_err, socket: Duplex) => socket.destroy())
+    this.#server.on('clientError', answerClientError)
   }
 
   /**
    * Reads every application's web.config and sets `program` on the
    * definition's applications in place, so that the static workers (which
-   * get the definition) forward hosted requests. A bad web.config marks its
-   * pool as unable to start; other pools are unaffected.
+   * get the definition) forward hosted requests. A bad web.config, or a job
+   * `program` whose command cannot run, marks its pool as unable to start;
+   * other pools are unaffected.
    */
   async prepare(): Promise<void> {
     const { definition } = this.#options
     for (const app of definition.applications) {
-      if (app.program !== null || this.#poolErrors.has(app.pool)) continue
+      if (this.#poolErrors.has(app.pool)) continue
       try {
+        if (app.program !== null) {
+          await checkProgramCommand(app.program, this.#envOf(app))
+          continue
+        }
         const found = await readWebConfig(app.physicalPath, { env: this.#envOf(app) })
         if (found === null) continue
         app.program = found.program
@@ -165,6 +173,7 @@ export class SitePrograms {
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     const listener = this.#listenerOf.get(req.socket) ?? INTERNAL_LISTENER
+    trustClientAddress(req, listener)
     const host = req.headers.host === undefined ? null : stripPort(req.headers.host.toLowerCase())
     if (
       listener !== INTERNAL_LISTENER &&
@@ -193,6 +202,7 @@ export class SitePrograms {
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    trustClientAddress(req, this.#listenerOf.get(req.socket) ?? INTERNAL_LISTENER)
     const normalized = normalizeUrlPath(targetPath(req.url ?? '/'))
     const route = normalized.ok ? this.#router.route(normalized.path) : null
     const pool = route === null ? undefined : this.#pools.get(route.pool)
@@ -209,11 +219,13 @@ export class SitePrograms {
       socketPath: this.#options.internalSocketPath,
       method: req.method,
       path: req.url,
-      headers: req.headers,
+      headers: forwardedHeaders(req),
       agent: false,
     })
     upstream.on('response', (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers)
+      // The internal hop is one request per connection; its Connection: close
+      // is not the client's, whose connection stays kept alive.
+      res.writeHead(answer.statusCode ?? 502, copyHeaders(answer.headers))
       answer.pipe(res)
     })
     // A pool answering at TCP level drops the connection; so does ours.
@@ -242,6 +254,22 @@ function poolErrorOf(app: ApplicationDefinition, err: unknown): HostedError {
   const message = `application ${app.alias}: ${(err as Error).message}`
   if (err instanceof HostedError) return new HostedError(err.code, message, { cause: err })
   return new HostedError('ERR_HOSTED_PROGRAM_MISSING', message, { cause: err })
+}
+
+/**
+ * Only a request from the internal socket may name its client: a client's
+ * own copy of the private field is dropped.
+ */
+function trustClientAddress(req: IncomingMessage, listener: ListenerId): void {
+  if (listener !== INTERNAL_LISTENER) delete req.headers[CLIENT_ADDRESS_HEADER]
+}
+
+/** End-to-end fields for the internal hop, naming the client (see CLIENT_ADDRESS_HEADER). */
+function forwardedHeaders(req: IncomingMessage): OutgoingHttpHeaders {
+  const headers = copyHeaders(req.headers)
+  const address = req.socket.remoteAddress ?? req.headers[CLIENT_ADDRESS_HEADER]
+  if (address !== undefined) headers[CLIENT_ADDRESS_HEADER] = address
+  return headers
 }
 
 function sendText(res: ServerResponse, status: number, body: string): void {
