@@ -67,6 +67,8 @@ export interface SiteEvent {
   message: string
   at: string
   details: Record<string, string>
+  /** True on a start-up event replayed to a client that subscribed after it happened. */
+  replayed?: boolean
 }
 
 /** What a site host writes when it exits, so a later reader learns why. */

@@ -12,10 +12,14 @@ import type { ControlRequest, SiteEvent } from './control-protocol.js'
 /** Runs one control request; throws an error with a `code` to answer it with a failure. */
 export type ControlHandler = (request: ControlRequest) => Promise<unknown>
 
+/** Start-up events kept for later subscribers, at most. */
+const MAX_REPLAYED_EVENTS = 100
+
 export class ControlServer {
   #server: Server
   #subscribers = new Set<Socket>()
   #sockets = new Set<Socket>()
+  #replayed: SiteEvent[] = []
 
   constructor(handler: ControlHandler) {
     this.#server = createServer((socket) => {
@@ -46,6 +50,15 @@ export class ControlServer {
     for (const socket of this.#subscribers) writeJsonLine(socket, event)
   }
 
+  /**
+   * Keeps an event to be replayed, in order, to every subscriber that comes
+   * later (the site host's start-up events: its starter subscribes only once
+   * the start resolved). At most MAX_REPLAYED_EVENTS are kept.
+   */
+  keepForReplay(event: SiteEvent): void {
+    if (this.#replayed.length < MAX_REPLAYED_EVENTS) this.#replayed.push(event)
+  }
+
   /** Stops listening and drops every connection (their clients see `close`). */
   close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy()
@@ -64,7 +77,10 @@ export class ControlServer {
       })
       return
     }
-    if (request.op === 'subscribe') this.#subscribers.add(socket)
+    if (request.op === 'subscribe' && !this.#subscribers.has(socket)) {
+      this.#subscribers.add(socket)
+      for (const event of this.#replayed) writeJsonLine(socket, { ...event, replayed: true })
+    }
     try {
       const result = await handler(request)
       writeJsonLine(socket, { id: request.id, ok: true, result: result ?? null })

@@ -59,6 +59,8 @@ export class SiteHost {
   #control: ControlServer
   #internalSocketPath: string
   #isShuttingDown = false
+  /** While true, events are kept and replayed to each later subscriber. */
+  #isStarting = true
   /** Settles when shutdown finished; the main module exits then. */
   #onExit: (record: SiteExitRecord) => void = () => {}
 
@@ -125,6 +127,7 @@ export class SiteHost {
       await this.#closeEverything()
       throw err
     }
+    this.#isStarting = false
     this.#log.info({ controlSocketPath: this.controlSocketPath }, 'site host started')
   }
 
@@ -307,6 +310,7 @@ export class SiteHost {
       details: event.details,
     }
     this.#control.broadcast(siteEvent)
+    if (this.#isStarting) this.#control.keepForReplay(siteEvent)
   }
 }
 

@@ -260,7 +260,8 @@ describe('application pools', () => {
   it('report pool events to subscribers', async (t) => {
     const site = await twoPoolSite(t)
     const events: string[] = []
-    site.client.subscribe((e) => events.push(`${e.event}:${e.pool}`))
+    const replayed: string[] = []
+    site.client.subscribe((e) => (e.replayed ? replayed : events).push(`${e.event}:${e.pool}`))
     await site.client.status()
 
     await site.client.stopPool('a')
@@ -268,5 +269,6 @@ describe('application pools', () => {
 
     await waitFor(() => events.includes('poolStarted:a'), 'poolStarted event')
     assert.deepEqual(events.slice(0, 2), ['poolStopped:a', 'poolStarted:a'])
+    assert.deepEqual(replayed.sort(), ['poolStarted:a', 'poolStarted:default'])
   })
 })
