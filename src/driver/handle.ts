@@ -60,6 +60,7 @@ export class TaskHandle {
   #exited: Promise<ExitResult>
   #livenessTimer: NodeJS.Timeout
   #isCheckingExit = false
+  #hasWatched = false
 
   // Mutated by usage(): the previous CPU sample per pid, for percentages.
   #lastCpu = new Map<number, { totalMs: number; atMs: number }>()
@@ -205,7 +206,14 @@ export class TaskHandle {
   }
 
   #watch(client: SiteHostClient): void {
-    client.subscribe((event) => this.#onSiteEvent(event))
+    // The site host replays its start-up events to every new subscriber: only
+    // the first subscription of the task that started the site reports them.
+    const isFirstWatch = !this.#hasWatched && !this.isRecovered
+    this.#hasWatched = true
+    client.subscribe((event) => {
+      if (event.replayed === true && !isFirstWatch) return
+      this.#onSiteEvent(event)
+    })
     client.once('close', () => {
       if (this.#client === client) this.#client = null
       void this.#checkExit()

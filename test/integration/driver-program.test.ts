@@ -80,3 +80,34 @@ async function isRunning(pid: number): Promise<boolean> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null)
   return stat !== null && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
 }
+
+test('a program that cannot start is reported once, not again by a driver that recovers the task', async (t) => {
+  const fx = await createFixture()
+  t.after(() => fx.cleanup())
+  const port = await freePort()
+  const task = await createTask(fx.root, port, {
+    applicationPool: [{ name: 'api' }],
+    application: [
+      { path: 'local' },
+      {
+        path: 'local',
+        alias: 'api',
+        application_pool: 'api',
+        program: [{ command: 'no-such-program-here' }],
+      },
+    ],
+    binding: [{ type: 'http', port: 'http' }],
+  })
+  const handle = await fx.driver.startTask(task)
+  t.after(() => fx.driver.destroyTask(task.id, true).catch(() => {}))
+  await waitFor(() => fx.events.some((e) => e.message.includes('no-such-program-here')), 5_000)
+  const reported = fx.events.filter((e) => e.message.includes('no-such-program-here')).length
+
+  const recovering = fx.newDriver()
+  await recovering.recoverTask({ ...task, driverConfig: {} }, handle)
+  await recovering.poolStatus(task.id)
+  const served = await fetch(`http://127.0.0.1:${port}/`)
+
+  assert.equal(served.status, 200)
+  assert.equal(fx.events.filter((e) => e.message.includes('no-such-program-here')).length, reported)
+})
