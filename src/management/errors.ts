@@ -27,6 +27,7 @@ export type ManagementErrorCode =
   | 'ERR_MANAGEMENT_INSUFFICIENT_STORAGE'
   | 'ERR_MANAGEMENT_DRIVER_FAILED'
   | 'ERR_MANAGEMENT_SITE_UNREACHABLE'
+  | 'ERR_MANAGEMENT_NAVIGATION_BLOCKED'
   | 'ERR_MANAGEMENT_TIMEOUT'
   | 'ERR_MANAGEMENT_INTERNAL'
 
@@ -223,6 +224,17 @@ export class SiteUnreachableError extends ManagementError {
       502,
       `the site at ${url} did not answer: check that the task is running and its pool started`,
       { cause },
+    )
+  }
+}
+
+/** 502: the page photographed led to another origin (a redirect, a script), which is not followed. */
+export class NavigationBlockedError extends ManagementError {
+  constructor(url: string, reason: string) {
+    super(
+      'ERR_MANAGEMENT_NAVIGATION_BLOCKED',
+      502,
+      `the screenshot of ${url} was stopped: ${reason}; photograph a path that stays on the site`,
     )
   }
 }

@@ -11,7 +11,13 @@ import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { access, constants } from 'node:fs/promises'
 import type { FastifyBaseLogger } from 'fastify'
-import { BusyError, DependencyMissingError, SiteUnreachableError, TimeoutError } from './errors.js'
+import {
+  BusyError,
+  DependencyMissingError,
+  NavigationBlockedError,
+  SiteUnreachableError,
+  TimeoutError,
+} from './errors.js'
 import { Semaphore } from './semaphore.js'
 import type { ShotReply, ShotRequest } from './screenshot-worker-main.js'
 
@@ -110,6 +116,8 @@ export class ScreenshotService {
     const { kind, message } = reply.error
     if (kind === 'launch') {
       pending.reject(new DependencyMissingError(`Chromium did not start: ${firstLine(message)}`))
+    } else if (kind === 'blocked') {
+      pending.reject(new NavigationBlockedError(pending.url, message))
     } else if (kind === 'timeout') {
       pending.reject(new TimeoutError(`the screenshot of ${pending.url}`, this.#options.timeoutMs))
     } else {

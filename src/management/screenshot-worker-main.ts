@@ -18,7 +18,10 @@ export interface ShotRequest {
 
 export type ShotReply =
   | { id: number; png: Uint8Array }
-  | { id: number; error: { kind: 'launch' | 'timeout' | 'unreachable'; message: string } }
+  | {
+      id: number
+      error: { kind: 'launch' | 'timeout' | 'unreachable' | 'blocked'; message: string }
+    }
 
 let pool: BrowserPool | null = null
 

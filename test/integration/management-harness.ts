@@ -51,6 +51,11 @@ export interface HarnessOptions {
    * whose web.config is not well-formed: the site host keeps it stopped.
    */
   withBadPool?: boolean
+  /**
+   * A hosted program at `/hop/` answering every request with a 302 to the
+   * URL held in `local/hop/location.txt`, read per request (empty: 200).
+   */
+  withRedirectApp?: boolean
 }
 
 /** Starts a task with the index page in `local/`, then the API over it. */
@@ -67,6 +72,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const driver = new Driver({ logger: log, config: driverConfig })
   const task = await layOutTask(tempDir, options.startMode ?? 'OnDemand')
   if (options.withBadPool === true) await addBadPool(task)
+  if (options.withRedirectApp === true) await addRedirectApp(task)
   let api: ManagementApi | null = null
   try {
     await driver.startTask(task)
@@ -146,6 +152,29 @@ async function addBadPool(task: TaskConfig): Promise<void> {
   }
   config.applications.push({ path: 'local/bad', alias: 'bad', application_pool: 'bad' })
   config.applicationPools.push({ name: 'bad' })
+}
+
+const REDIRECT_PROGRAM = `
+import { createServer } from 'node:http'
+import { readFileSync } from 'node:fs'
+createServer((request, response) => {
+  const location = readFileSync(new URL('./location.txt', import.meta.url), 'utf8').trim()
+  if (location === '') response.end('<h1>no redirect</h1>')
+  else response.writeHead(302, { location }).end()
+}).listen(Number(process.env.PORT), '127.0.0.1')
+`
+
+async function addRedirectApp(task: TaskConfig): Promise<void> {
+  const dir = join(task.allocDir, TASK_NAME, 'local', 'hop')
+  await mkdir(dir, { recursive: true })
+  await writeFile(join(dir, 'hop.mjs'), REDIRECT_PROGRAM)
+  await writeFile(join(dir, 'location.txt'), '')
+  const config = task.driverConfig as { applications: object[] }
+  config.applications.push({
+    path: 'local/hop',
+    alias: 'hop',
+    program: [{ command: process.execPath, args: [join(dir, 'hop.mjs')] }],
+  })
 }
 
 async function stopAll(

@@ -5,7 +5,10 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Driver } from '../../src/driver/index.js'
@@ -246,6 +249,73 @@ describe('a task with one pool stopped by a bad web.config', () => {
 
     assert.equal(recycled.status, 409)
     assert.match(JSON.parse(recycled.body).detail, /no application pool of the task is started/)
+  })
+})
+
+describe('a screenshot of a site that leads elsewhere', () => {
+  let h: Harness
+  let other: Server
+  const otherHits: string[] = []
+  before(async () => {
+    h = await startHarness({ apiKey: '12345', withRedirectApp: true })
+    other = createServer((request, response) => {
+      otherHits.push(request.url ?? '')
+      response.end('<h1>another loopback service</h1>')
+    })
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve))
+  })
+  after(async () => {
+    // Chromium may preconnect to origins it sees in the page, without sending a request.
+    other.closeAllConnections()
+    await new Promise((resolve) => other.close(resolve))
+    await h.close()
+  })
+
+  function otherUrl(path: string): string {
+    return `http://127.0.0.1:${(other.address() as AddressInfo).port}${path}`
+  }
+
+  test('a 302 to the API is not followed: no picture of the API, a 502 naming the origin', async () => {
+    await writeFile(join(h.taskDir, 'local/hop/location.txt'), `${h.base}/api/v1/debug`)
+
+    const result = await curl([...KEY, `${h.taskUrl}/screenshot?path=/hop/`])
+
+    assert.equal(result.status, 502, result.body.slice(0, 200))
+    const problem = JSON.parse(result.body)
+    assert.equal(problem.code, 'ERR_MANAGEMENT_NAVIGATION_BLOCKED')
+    assert.ok(problem.detail.includes(new URL(h.base).origin), problem.detail)
+  })
+
+  test('a 302 to another loopback service never reaches it', async () => {
+    await writeFile(join(h.taskDir, 'local/hop/location.txt'), otherUrl('/redirected'))
+
+    const result = await curl([...KEY, `${h.taskUrl}/screenshot?path=/hop/`])
+
+    assert.equal(result.status, 502)
+    assert.deepEqual(otherHits, [])
+  })
+
+  test('subresources and frames of another origin are not fetched, the page is still photographed', async (t) => {
+    const page = join(h.taskDir, 'local/leaky.html')
+    t.after(() => rm(page, { force: true }))
+    await writeFile(
+      page,
+      `<h1>leaky</h1><img src="${otherUrl('/img.png')}"><iframe src="${otherUrl('/frame')}"></iframe>` +
+        `<script>fetch(${JSON.stringify(otherUrl('/fetch'))}).catch(() => {})</script>`,
+    )
+
+    const result = await run('curl', [
+      '-s',
+      ...KEY,
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      `${h.taskUrl}/screenshot?path=/leaky.html`,
+    ])
+
+    assert.equal(result.stdout, '200')
+    assert.deepEqual(otherHits, [])
   })
 })
 
