@@ -21,7 +21,8 @@ export interface ProblemBody {
 /** Builds the problem body for an error, hiding internals of unexpected ones. */
 export function toProblem(err: unknown): { body: ProblemBody; headers: Record<string, string> } {
   if (err instanceof ManagementError) {
-    return { body: makeBody(err.statusCode, err.code, err.message), headers: err.headers }
+    const detail = hideWorkPaths(err.message)
+    return { body: makeBody(err.statusCode, err.code, detail), headers: err.headers }
   }
   const fastifyError = err as Partial<FastifyError>
   const status = fastifyError.statusCode
@@ -79,6 +80,14 @@ function fromFastify(status: number, err: Partial<FastifyError>): ProblemBody {
   }
   const detail = (err.message ?? 'bad request').replace(/^\w/, (c) => c.toLowerCase())
   return makeBody(status, 'ERR_MANAGEMENT_BAD_REQUEST', detail)
+}
+
+/** An absolute path into an upload's work folder (see upload-service.ts), up to its staging part. */
+const WORK_PATH = /\/[^\s'"]*\/\.nomad-iis-upload-[^\s'"/]*(?:\/(?:staging|backup|body)\b\/?)?/g
+
+/** No detail shows where on the host an upload is staged: such paths become relative. */
+function hideWorkPaths(detail: string): string {
+  return detail.replace(WORK_PATH, '')
 }
 
 function makeBody(status: number, code: string, detail: string): ProblemBody {

@@ -105,18 +105,62 @@ async function readEntries(zip: ZipFile, limits: ZipLimits): Promise<Entry[]> {
     if (err instanceof BadZipError) throw err
     throw new BadZipError(`the ZIP is corrupt or has a bad entry (${describe(err)})`, err)
   }
+  checkNames(entries)
   return entries
+}
+
+/** The name an entry lands under: `/` separators, no empty or `.` pieces, no trailing `/`. */
+function landingName(entry: Entry): string {
+  return entry.fileName
+    .split('/')
+    .filter((piece) => piece !== '' && piece !== '.')
+    .join('/')
+}
+
+/**
+ * Two entries landing on one name (`a\b.txt` and `a/b.txt`), or a file
+ * standing where another entry needs a folder (`x` and `x/y.txt`), would
+ * make the result depend on the order of writes: refused with 422.
+ */
+function checkNames(entries: Entry[]): void {
+  const files = new Map<string, string>()
+  const folders = new Map<string, string>()
+  for (const entry of entries) {
+    const name = landingName(entry)
+    const isFolder = entry.fileName.endsWith('/')
+    if (name === '' && !isFolder) {
+      throw new BadZipError(`ZIP entry '${entry.fileName}' has no file name: name the file`)
+    }
+    const earlier = files.get(name) ?? (isFolder ? undefined : folders.get(name))
+    if (earlier !== undefined) {
+      throw new BadZipError(
+        `ZIP entries '${earlier}' and '${entry.fileName}' both land on '${name}': keep one`,
+      )
+    }
+    ;(isFolder ? folders : files).set(name, entry.fileName)
+  }
+  for (const [name, fileName] of files) {
+    const pieces = name.split('/')
+    for (let depth = 1; depth < pieces.length; depth++) {
+      const blocker = files.get(pieces.slice(0, depth).join('/'))
+      if (blocker !== undefined) {
+        throw new BadZipError(
+          `ZIP entry '${fileName}' needs a folder where entry '${blocker}' is a file: rename one`,
+        )
+      }
+    }
+  }
 }
 
 function checkEntry(entry: Entry): void {
   const name = entry.fileName
   const pieces = name.split('/')
-  if (
-    name.includes('\0') ||
-    name.startsWith('/') ||
-    /^[a-zA-Z]:/.test(name) ||
-    pieces.includes('..')
-  ) {
+  if (name.includes('\0')) {
+    throw new BadZipError(
+      `ZIP entry '${name.replaceAll('\0', '\\0')}' has a NUL byte in its name: rename it`,
+    )
+  }
+  if (name.startsWith('/') || /^[a-zA-Z]:/.test(name) || pieces.includes('..')) {
     throw new BadZipError(`ZIP entry '${name}' would land outside the target folder`)
   }
   if (((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK) {
@@ -175,7 +219,7 @@ async function writeEntries(
   const worker = async (): Promise<void> => {
     while (next < entries.length) {
       const entry = entries[next++]
-      const target = join(stagingDir, entry.fileName)
+      const target = join(stagingDir, landingName(entry))
       try {
         if (entry.fileName.endsWith('/')) {
           await ensureDir(target)
@@ -185,7 +229,7 @@ async function writeEntries(
         await ensureDir(dirname(target))
         await writeEntry(archive, entry, target)
       } catch (err) {
-        throw asZipError(err, entry.fileName)
+        throw asZipError(err, entry)
       }
       summary.files++
       summary.bytes += entry.uncompressedSize
@@ -225,7 +269,12 @@ async function writeWholeEntry(
   const data =
     entry.compressionMethod === METHOD_DEFLATED
       ? // One byte over the declared size is enough to tell a lying header.
-        await inflateRawAsync(raw, { maxOutputLength: entry.uncompressedSize + 1 })
+        await inflateRawAsync(raw, { maxOutputLength: entry.uncompressedSize + 1 }).catch(
+          (err: NodeJS.ErrnoException) => {
+            if (err.code !== 'ERR_BUFFER_TOO_LARGE') throw err
+            throw sizeMismatch(entry, 'more')
+          },
+        )
       : raw
   if (data.length !== entry.uncompressedSize) {
     throw new BadZipError(
@@ -284,14 +333,29 @@ async function streamEntry(
   return crc
 }
 
+function sizeMismatch(entry: Entry, what: 'more' | 'fewer'): BadZipError {
+  return new BadZipError(
+    `ZIP entry '${entry.fileName}' holds ${what} bytes than the ${entry.uncompressedSize} its header declares: the archive is corrupt`,
+  )
+}
+
 /** Disk-full stays itself; anything else while extracting means the archive is at fault. */
-function asZipError(err: unknown, entryName: string): unknown {
+function asZipError(err: unknown, entry: Entry): unknown {
   if (err instanceof BadZipError) return err
   const code = (err as NodeJS.ErrnoException).code
   if (code === 'ENOSPC' || code === 'EDQUOT') return new InsufficientStorageError(0, 0)
-  return new BadZipError(`ZIP entry '${entryName}' cannot be extracted (${describe(err)})`, err)
+  const message = describe(err)
+  // yauzl's validateEntrySizes, when a streamed entry's data and header disagree.
+  if (/too many bytes in the stream/.test(message)) return sizeMismatch(entry, 'more')
+  if (/not enough bytes in the stream/.test(message)) return sizeMismatch(entry, 'fewer')
+  return new BadZipError(`ZIP entry '${entry.fileName}' cannot be extracted (${message})`, err)
 }
 
+/** The error's message, without the host paths a file system error names. */
 function describe(err: unknown): string {
+  const fsError = err as NodeJS.ErrnoException
+  if (typeof fsError.code === 'string' && typeof fsError.syscall === 'string') {
+    return `${fsError.code} on ${fsError.syscall}`
+  }
   return err instanceof Error ? err.message : String(err)
 }

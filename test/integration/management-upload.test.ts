@@ -105,6 +105,50 @@ with zipfile.ZipFile(sys.argv[1], 'w') as z:
     })
   }
 
+  const badNameZips: Array<[string, string, RegExp]> = [
+    [
+      'an entry name holding a NUL byte',
+      `z.writestr('aQQb.txt', 'x')
+data = open(sys.argv[1], 'rb').read().replace(b'aQQb.txt', b'a\\x00Qb.txt')
+open(sys.argv[1], 'wb').write(data)`,
+      /NUL byte/,
+    ],
+    [
+      'two entries landing on one name',
+      "z.writestr('dir\\\\f.txt', 'one')\n    z.writestr('dir/f.txt', 'two')",
+      /'dir\/f\.txt'.*'dir\/f\.txt'|both land on 'dir\/f\.txt'/,
+    ],
+    [
+      'a file entry where another entry needs a folder',
+      "z.writestr('x', 'file')\n    z.writestr('x/y.txt', 'below')",
+      /'x\/y\.txt' needs a folder where entry 'x' is a file/,
+    ],
+    ['a declared size below the data', shrinkSize(10), /holds more bytes than the 10/],
+    ['a declared size above the data', shrinkSize(5000), /holds 300 bytes, not the 5000/],
+  ]
+  for (const [title, lines, detail] of badNameZips) {
+    test(`${title} is refused with 422 and a detail naming no host path`, async () => {
+      const zipFile = await python(
+        'names.zip',
+        `import sys, zipfile, struct
+with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
+    z.writestr('index.html', 'new index')
+    ${lines}`,
+      )
+      const before = await snapshot(target)
+
+      const result = await put(zipFile)
+
+      assert.equal(result.status, 422, result.body)
+      const problem = JSON.parse(result.body)
+      assert.match(problem.detail, detail)
+      assert.doesNotMatch(problem.detail, /Cannot create a Buffer/)
+      assert.ok(!problem.detail.includes(tmpdir()), problem.detail)
+      assert.ok(!problem.detail.includes('.nomad-iis-upload-'), problem.detail)
+      assert.deepEqual(await snapshot(target), before)
+    })
+  }
+
   test('a symlink entry made by zip -y is refused with 422', async () => {
     const src = join(work, 'links')
     await mkdir(src, { recursive: true })
@@ -338,6 +382,25 @@ with zipfile.ZipFile(sys.argv[1], 'w') as z:
     )
   })
 })
+
+/**
+ * Python lines, inside the ZipFile block, that add `sized.txt` (300 bytes,
+ * deflated) and, once the archive is closed, set its declared size to
+ * `size` in both the local header and the central directory.
+ */
+function shrinkSize(size: number): string {
+  return `z.writestr('sized.txt', 'abc' * 100)
+data = bytearray(open(sys.argv[1], 'rb').read())
+for sig, at in ((b'PK\\x03\\x04', 22), (b'PK\\x01\\x02', 24)):
+    start = 0
+    while True:
+        i = data.find(sig, start)
+        if i < 0: break
+        name_at = i + (30 if at == 22 else 46)
+        if data[name_at:name_at + 9] == b'sized.txt': struct.pack_into('<I', data, i + at, ${size})
+        start = i + 4
+open(sys.argv[1], 'wb').write(bytes(data))`
+}
 
 /** Every path under `dir` with a hash of its content ('dir' for folders). */
 async function snapshot(dir: string): Promise<Record<string, string>> {
