@@ -431,8 +431,16 @@ async function bodyBytesOnDisk(h: Harness): Promise<number> {
 
 /** Upload work folders still in the task directory. */
 async function leftovers(h: Harness): Promise<string[]> {
-  const entries = await readdir(h.taskDir, { recursive: true })
-  return entries.filter((entry) => entry.split('/').at(-1)!.startsWith('.nomad-iis-upload-'))
+  for (;;) {
+    // A work folder removed while the walk is in it makes readdir fail: walk again.
+    const entries = await readdir(h.taskDir, { recursive: true }).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw err
+    })
+    if (entries !== null) {
+      return entries.filter((entry) => entry.split('/').at(-1)!.startsWith('.nomad-iis-upload-'))
+    }
+  }
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
