@@ -22,6 +22,7 @@ import {
 } from './errors.js'
 import { etagOf, matchesAny } from './file-download.js'
 import { callDriver } from './lifecycle-routes.js'
+import { startPoolsByKey } from './pool-control.js'
 import type { TaskPath } from './task-path.js'
 import { swapIn } from './tree-swap.js'
 import { isZipType, receiveBody } from './upload-body.js'
@@ -140,7 +141,8 @@ async function stageAndSwap(
 
 /**
  * Stops the task's pools (the driver replies once workers have exited),
- * runs `work`, then starts them again if any was running before.
+ * runs `work`, then starts again the pools that were started or starting
+ * before, and only those: a pool that was stopped stays stopped.
  */
 async function withPoolsStopped(
   ctx: ApiContext,
@@ -148,17 +150,22 @@ async function withPoolsStopped(
   work: () => Promise<void>,
 ): Promise<void> {
   const before = await callDriver('read the pool status', () => ctx.driver.poolStatus(task.taskId))
-  const wasRunning = before.some((pool) => pool.state === 'Started' || pool.state === 'Starting')
+  const running = before
+    .filter((pool) => pool.state === 'Started' || pool.state === 'Starting')
+    .map((pool) => pool.key)
   await callDriver('stop the pools for the upload', () => ctx.driver.stopPools(task.taskId))
   try {
     await work()
   } finally {
-    // LIMITATION(#3): DriverApi starts and stops all of a task's pools at once, so a
-    // task with both running and stopped pools gets all of them started again.
-    if (wasRunning)
+    if (running.length === before.length) {
       await callDriver('restart the pools after the upload', () =>
         ctx.driver.startPools(task.taskId),
       )
+    } else if (running.length > 0) {
+      await callDriver(`restart the pools ${running.join(', ')} after the upload`, () =>
+        startPoolsByKey(ctx, task, running),
+      )
+    }
   }
 }
 

@@ -207,6 +207,9 @@ describe('a task with one pool stopped by a bad web.config', () => {
     workerPids: number[]
     lastError: string | null
   }
+  function siteUrl(): string {
+    return h.driver.findTask(ALLOC_ID, 'app')!.siteUrl!
+  }
   async function pools(): Promise<PoolBody[]> {
     return JSON.parse((await curl([...KEY, `${h.taskUrl}/status`])).body).applicationPools
   }
@@ -237,6 +240,25 @@ describe('a task with one pool stopped by a bad web.config', () => {
     assert.equal(healthy.status, 'Started')
     assert.notDeepEqual(healthy.workerPids, before.workerPids)
     assert.equal(bad.status, 'Stopped')
+  })
+
+  test('a PUT upload starts again only the pool that ran: the stopped one stays stopped', async () => {
+    const result = await curl([
+      ...KEY,
+      '-X',
+      'PUT',
+      '-H',
+      'Content-Type: text/plain',
+      '--data-binary',
+      'uploaded',
+      `${h.taskUrl}/fs/local/uploaded.txt`,
+    ])
+    const [healthy, bad] = await pools()
+
+    assert.equal(result.status, 200, result.body)
+    assert.equal(healthy.status, 'Started')
+    assert.equal(bad.status, 'Stopped')
+    assert.equal(await (await fetch(`${siteUrl()}uploaded.txt`)).text(), 'uploaded')
   })
 
   test('recycle is 409 once no pool is started', async (t) => {
