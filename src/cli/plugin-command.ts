@@ -9,7 +9,7 @@
 import { Driver } from '../driver/driver.js'
 import { createHclogLogger } from '../plugin/hclog.js'
 import type { Logger } from '../plugin/hclog.js'
-import { startManagementOnConfig } from '../plugin/management-wiring.js'
+import { startManagementOnConfig } from './management-wiring.js'
 import { parsePluginArgs } from '../plugin/plugin-args.js'
 import { readPackageVersion } from '../plugin/protos.js'
 import { servePlugin } from '../plugin/server.js'

@@ -288,23 +288,23 @@ export class Driver implements DriverApi {
     return this.#withHandle(taskId, (handle) => handle.pools())
   }
 
-  startPools(taskId: string): Promise<PoolStatus[]> {
+  startPools(taskId: string, poolKeys?: readonly string[]): Promise<PoolStatus[]> {
     return this.#withHandle(taskId, async (handle) => {
-      await handle.startPools()
+      await handle.startPools(poolKeys)
       return handle.pools()
     })
   }
 
-  stopPools(taskId: string): Promise<PoolStatus[]> {
+  stopPools(taskId: string, poolKeys?: readonly string[]): Promise<PoolStatus[]> {
     return this.#withHandle(taskId, async (handle) => {
-      await handle.stopPools()
+      await handle.stopPools(poolKeys)
       return handle.pools()
     })
   }
 
-  recyclePools(taskId: string): Promise<PoolStatus[]> {
+  recyclePools(taskId: string, poolKeys?: readonly string[]): Promise<PoolStatus[]> {
     return this.#withHandle(taskId, async (handle) => {
-      await handle.recyclePools()
+      await handle.recyclePools(poolKeys)
       return handle.pools()
     })
   }

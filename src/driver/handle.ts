@@ -161,16 +161,25 @@ export class TaskHandle {
     return status.pools
   }
 
-  async startPools(): Promise<void> {
-    await (await this.#connectedClient()).startPool()
+  /** Starts the pools with these keys, or every pool of the site without keys. */
+  async startPools(keys?: readonly string[]): Promise<void> {
+    const client = await this.#connectedClient()
+    if (keys === undefined) return void (await client.startPool())
+    await Promise.all(keys.map((key) => client.startPool(key)))
   }
 
-  async stopPools(): Promise<void> {
-    await (await this.#connectedClient()).stopPool()
+  /** Stops the pools with these keys (every pool without keys); resolves once their workers exited. */
+  async stopPools(keys?: readonly string[]): Promise<void> {
+    const client = await this.#connectedClient()
+    if (keys === undefined) return void (await client.stopPool())
+    await Promise.all(keys.map((key) => client.stopPool(key)))
   }
 
-  async recyclePools(): Promise<void> {
-    await (await this.#connectedClient()).recyclePool()
+  /** Recycles the pools with these keys, or every pool of the site without keys. */
+  async recyclePools(keys?: readonly string[]): Promise<void> {
+    const client = await this.#connectedClient()
+    if (keys === undefined) return void (await client.recyclePool())
+    await Promise.all(keys.map((key) => client.recyclePool(key)))
   }
 
   /** CPU and memory of the site host and every worker, measured from /proc. */

@@ -160,9 +160,10 @@ export interface DriverApi {
   findTask(allocId: string, taskName: string): TaskHandleView | undefined
   listTasks(): TaskHandleView[]
   poolStatus(taskId: string): Promise<PoolStatus[]>
-  startPools(taskId: string): Promise<PoolStatus[]>
-  stopPools(taskId: string): Promise<PoolStatus[]>
-  recyclePools(taskId: string): Promise<PoolStatus[]>
+  /** `poolKeys` names some of the task's pools (their keys); absent means all of them. */
+  startPools(taskId: string, poolKeys?: readonly string[]): Promise<PoolStatus[]>
+  stopPools(taskId: string, poolKeys?: readonly string[]): Promise<PoolStatus[]>
+  recyclePools(taskId: string, poolKeys?: readonly string[]): Promise<PoolStatus[]>
   listHostResources(): Promise<HostResources>
   /** Closes connections to site hosts; sites keep running. */
   close(): Promise<void>

@@ -1,16 +1,17 @@
 /**
- * Starts the Management API once the long-lived plugin instance has its
- * config (it needs the decoded driver config), and only when a port was
- * given. The agent's short validation launches never bind the port.
- * A failure to listen is logged and leaves the plugin serving: the API is
- * an add-on, the driver must keep working.
+ * Wires the Management API into plugin mode: plugin/ and management/ do not
+ * import each other, the executable joins them. The API starts once the
+ * long-lived plugin instance has its config (it needs the decoded driver
+ * config), and only when a port was given, so the agent's short validation
+ * launches never bind the port. A failure to listen is logged and leaves the
+ * plugin serving: the API is an add-on, the driver must keep working.
  *
  * @module
  */
 import type { DriverApi } from '../driver/types.js'
-import type { PluginConfigState } from './base-service.js'
-import type { Logger } from './hclog.js'
-import type { PluginArgs } from './plugin-args.js'
+import type { PluginConfigState } from '../plugin/base-service.js'
+import type { Logger } from '../plugin/hclog.js'
+import type { PluginArgs } from '../plugin/plugin-args.js'
 
 export interface ManagementWiring {
   close(): Promise<void>
