@@ -14,6 +14,7 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess, StdioOptions } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import diagnostics from 'node:diagnostics_channel'
 import { EventEmitter, once } from 'node:events'
 import { connect, createServer } from 'node:net'
@@ -21,6 +22,9 @@ import type { AddressInfo } from 'node:net'
 import { HostedError } from './errors.js'
 import { expandVariables } from './windows-paths.js'
 import type { HostedProgramDefinition } from '../site-definition.js'
+
+/** util-linux's setpriv, when the machine has it (Debian always does). */
+const SETPRIV_PATH = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path)) ?? null
 
 /** Programs listen here; never another address. */
 export const PROGRAM_HOST = '127.0.0.1'
@@ -168,16 +172,19 @@ export class ProgramProcess extends EventEmitter<{ exit: [ProgramExit] }> {
   #spawn(): ChildProcess {
     const { program } = this.options
     const env = this.#buildEnv()
-    const child = spawn(
-      program.command,
-      program.args.map((a) => expandVariables(a, env)),
-      {
-        cwd: program.workingDirectory,
-        env,
-        stdio: this.options.stdio ?? 'inherit',
-        detached: true,
-      },
-    )
+    const args = program.args.map((a) => expandVariables(a, env))
+    // setpriv (util-linux) asks the kernel to SIGKILL the program when its
+    // site host dies, even by SIGKILL, so no program outlives its site; it
+    // then execs the program, whose pid stays the one we track.
+    const [command, argv] = SETPRIV_PATH
+      ? [SETPRIV_PATH, ['--pdeathsig', 'SIGKILL', '--', program.command, ...args]]
+      : [program.command, args]
+    const child = spawn(command, argv, {
+      cwd: program.workingDirectory,
+      env,
+      stdio: this.options.stdio ?? 'inherit',
+      detached: true,
+    })
     this.#child = child
     this.#startedAt = new Date()
     this.#exited = new Promise((resolve) => {
@@ -236,8 +243,17 @@ export class ProgramProcess extends EventEmitter<{ exit: [ProgramExit] }> {
       return new HostedError('ERR_HOSTED_CLOSED', `program ${command} was stopped while starting`)
     }
     const exit = await this.#exited!
-    if (this.#spawnError !== null) {
-      const reason = (this.#spawnError as NodeJS.ErrnoException).code ?? this.#spawnError.message
+    // Through setpriv a program that cannot be executed is setpriv's exit
+    // 127 (not found) or 126 (not executable), as a shell reports it.
+    const execFailure =
+      SETPRIV_PATH && exit.code === 127
+        ? 'ENOENT'
+        : SETPRIV_PATH && exit.code === 126
+          ? 'EACCES'
+          : null
+    if (this.#spawnError !== null || execFailure !== null) {
+      const reason =
+        execFailure ?? (this.#spawnError as NodeJS.ErrnoException).code ?? this.#spawnError!.message
       return new HostedError(
         'ERR_HOSTED_PROGRAM_MISSING',
         `program ${command} could not be run (${reason}); check that it exists and is executable`,
