@@ -51,6 +51,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { rm } from 'node:fs/promises'
 import * as grpc from '@grpc/grpc-js'
 import { RunnerError } from './errors.js'
 import type { Handshake } from './plugin-handshake.js'
@@ -120,6 +121,11 @@ export async function launchPlugin(options: LaunchOptions): Promise<PluginClient
   try {
     const line = await firstLine(child, exited, stderr, options.startTimeoutMs ?? 60_000)
     const handshake = parseHandshake(line)
+    // A plugin that dies unannounced (SIGKILL) leaves its socket file behind;
+    // the path was its alone, so the client that launched it removes it.
+    if (handshake.network === 'unix') {
+      void exited.then(() => rm(handshake.address, { force: true }).catch(() => {}))
+    }
     return new PluginClient(handshake, options.log, child, exited)
   } catch (err) {
     child.kill('SIGKILL')

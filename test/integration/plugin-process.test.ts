@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert'
 import { spawn } from 'node:child_process'
-import { rmSync, statSync } from 'node:fs'
+import { existsSync, rmSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
 import { test } from 'node:test'
 import { status } from '@grpc/grpc-js'
@@ -252,4 +252,23 @@ test('two plugins on one host listen on different sockets, each owned by the lau
   assert.notEqual(first.handshake.address, second.handshake.address)
   assert.equal(refused, true)
   assert.equal((await second.pluginInfo()).name, 'iis')
+})
+
+test('a plugin killed with SIGKILL leaves no socket file: its launcher removes it', async () => {
+  const client = await launchPlugin({
+    executable: process.execPath,
+    args: [MAIN_JS],
+    log: recordingLogger([]),
+    cwd: '/',
+  })
+  const socketPath = client.handshake.address
+  const wasThere = statSync(socketPath).isSocket()
+
+  process.kill(client.pid!, 'SIGKILL')
+  await client.exited
+  await waitFor(() => !existsSync(socketPath), 5_000)
+  client.close()
+
+  assert.equal(wasThere, true)
+  assert.equal(existsSync(socketPath), false)
 })
