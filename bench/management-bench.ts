@@ -21,20 +21,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '../test/integration/management-harness.js'
+import { CHROMIUM_ARGS } from '../src/management/browser-pool.js'
 
 const FILE_COUNT = 2000
 const TOTAL_BYTES = 200 * 1024 * 1024
 const KEY = ['-H', 'X-Api-Key: bench-key']
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+/** The flags the API's own browser runs with, so the cold run is the same browser. */
+const CHROMIUM_FLAGS = CHROMIUM_ARGS
 
 interface ServerInfo {
   pid: number
