@@ -6,6 +6,21 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { AppOfflineWatcher } from './app-offline-watcher.js'
 
+/**
+ * Resolves with the first `offline` event carrying `text`: a file being
+ * written may be seen empty first, then again with its content.
+ */
+function offlineWith(watcher: AppOfflineWatcher, text: string): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const onOffline = (content: Buffer): void => {
+      if (content.toString() !== text) return
+      watcher.off('offline', onOffline)
+      resolve(content)
+    }
+    watcher.on('offline', onOffline)
+  })
+}
+
 async function tempApp(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'app-offline-'))
   t.after(() => rm(dir, { recursive: true, force: true }))
@@ -29,9 +44,9 @@ test('the file appearing and going away is seen as offline then online', async (
   t.after(() => watcher.close())
   await watcher.start()
 
-  const offline = once(watcher, 'offline')
+  const offline = offlineWith(watcher, 'upgrading')
   await writeFile(join(dir, 'App_Offline.htm'), 'upgrading')
-  const [content] = (await offline) as [Buffer]
+  const content = await offline
   const online = once(watcher, 'online')
   await rm(join(dir, 'App_Offline.htm'))
   await online
@@ -59,7 +74,7 @@ test('a watcher started again after close sees the file again', async (t) => {
   await watcher.close()
 
   await watcher.start()
-  const offline = once(watcher, 'offline')
+  const offline = offlineWith(watcher, 'again')
   await writeFile(join(dir, 'app_offline.htm'), 'again')
   await offline
 
