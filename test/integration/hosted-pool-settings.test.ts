@@ -1,7 +1,7 @@
 // Each pool setting shown happening with short times, on real programs run
 // by a hosted pool behind a real HTTP server on loopback.
 import assert from 'node:assert/strict'
-import { rm, writeFile } from 'node:fs/promises'
+import { rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import {
@@ -262,7 +262,9 @@ test('app_offline.htm serves its content with 503 and stops the program until re
   const site = await startSite(t, [{ alias: '/', physicalPath: app }])
   const pid = await pidOf(site.url)
 
-  await writeFile(join(app, 'app_offline.htm'), '<h1>down for maintenance</h1>')
+  // Written whole, then renamed into place, so the watcher never sees it half written.
+  await writeFile(join(app, 'app_offline.tmp'), '<h1>down for maintenance</h1>')
+  await rename(join(app, 'app_offline.tmp'), join(app, 'app_offline.htm'))
   await site.waitForEvent('workerExited', (e) => e.details.pid === String(pid))
   const offline = await fetch(`${site.url}/anything`)
   const offlineBody = await offline.text()
