@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { execFile, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -86,3 +87,46 @@ export async function waitForPort(port: number): Promise<void> {
 }
 
 export { freePort } from '../test/integration/wait.js'
+
+/**
+ * Runs nginx in the foreground from a config of its own in `dir`: `http`
+ * is the body of the http block (servers, upstreams, tuning). Temp paths,
+ * the pid file and the error log stay in `dir`; nginx is stopped (SIGQUIT,
+ * by its pid) by the cleanup registered on `onCleanup`.
+ */
+export async function startNginx(options: {
+  dir: string
+  port: number
+  http: string
+  onCleanup: (cleanup: () => Promise<void>) => void
+}): Promise<ChildProcess> {
+  const { dir, port } = options
+  mkdirSync(dir, { recursive: true })
+  const conf = `worker_processes auto;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+${options.http}
+}
+`
+  writeFileSync(join(dir, 'nginx.conf'), conf)
+  const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
+    stdio: 'inherit',
+  })
+  options.onCleanup(async () => {
+    if (child.exitCode !== null) return
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGQUIT')
+    await exited
+  })
+  await waitForPort(port)
+  return child
+}

@@ -28,7 +28,7 @@ import {
   inWorkDir,
   measureWithWrk,
   parseWrk,
-  waitForPort,
+  startNginx,
 } from './bench-kit.js'
 import type { WrkResult } from './bench-kit.js'
 
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const client = await startSite(app, hostPort)
   const programPort = await programPortOf(client)
   const nginxPort = await freePort()
-  await startNginx(programPort, nginxPort)
+  await startProxyNginx(programPort, nginxPort)
 
   const viaHost = await measure(hostPort)
   const direct = await measure(programPort)
@@ -144,22 +144,13 @@ async function programPortOf(client: SiteHostClient): Promise<number> {
   return Number(environ.find((e) => e.startsWith('PORT='))?.slice(5))
 }
 
-async function startNginx(upstreamPort: number, port: number): Promise<ChildProcess> {
-  const dir = join(work, 'nginx')
-  mkdirSync(dir)
-  const conf = `worker_processes auto;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  upstream program {
+/** nginx as a user would put it in front of the program: upstream keepalive, HTTP/1.1. */
+async function startProxyNginx(upstreamPort: number, port: number): Promise<ChildProcess> {
+  return startNginx({
+    dir: join(work, 'nginx'),
+    port,
+    onCleanup,
+    http: `  upstream program {
     server 127.0.0.1:${upstreamPort};
     keepalive 128;
   }
@@ -174,21 +165,8 @@ http {
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_set_header X-Forwarded-Host $host;
     }
-  }
-}
-`
-  writeFileSync(join(dir, 'nginx.conf'), conf)
-  const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
-    stdio: 'inherit',
+  }`,
   })
-  onCleanup(async () => {
-    if (child.exitCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGQUIT')
-    await exited
-  })
-  await waitForPort(port)
-  return child
 }
 
 async function measure(port: number): Promise<Result> {

@@ -9,7 +9,6 @@
  * Env: BENCH_DURATION_S (default 10) per measurement, BENCH_WARMUP_S (default 2).
  * Only loopback addresses are used; everything started is stopped by pid.
  */
-import { spawn } from 'node:child_process'
 import { chmodSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
@@ -22,7 +21,7 @@ import {
   freePort,
   inWorkDir,
   measureWithWrk,
-  waitForPort,
+  startNginx,
 } from './bench-kit.js'
 import type { WrkResult } from './bench-kit.js'
 
@@ -60,7 +59,7 @@ async function main(): Promise<void> {
 
   const host = await startSite(site, ports.host, 1, ports.direct)
   await startSite(site, ports.garden, cores, 0)
-  await startNginx(site, ports.nginx)
+  await startStaticNginx(site, ports.nginx)
   await fetch(`http://127.0.0.1:${ports.host}/1k.txt`).then((r) => r.arrayBuffer())
   const rss = await idleRss(host.pid, host.controlSocketPath)
 
@@ -142,44 +141,22 @@ async function startSite(
   return host
 }
 
-async function startNginx(root: string, port: number): Promise<void> {
-  const dir = join(work, 'nginx')
-  mkdirSync(dir)
-  const conf = `worker_processes auto;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events { worker_connections 4096; }
-http {
-  include /etc/nginx/mime.types;
+async function startStaticNginx(root: string, port: number): Promise<void> {
+  await startNginx({
+    dir: join(work, 'nginx'),
+    port,
+    onCleanup,
+    http: `  include /etc/nginx/mime.types;
   default_type application/octet-stream;
-  access_log off;
   sendfile on;
   tcp_nopush on;
   open_file_cache max=1000 inactive=60s;
   open_file_cache_valid 60s;
-  keepalive_requests 100000;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
   server {
     listen 127.0.0.1:${port};
     root ${root};
-  }
-}
-`
-  writeFileSync(join(dir, 'nginx.conf'), conf)
-  const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
-    stdio: 'inherit',
+  }`,
   })
-  onCleanup(async () => {
-    if (child.exitCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGQUIT')
-    await exited
-  })
-  await waitForPort(port)
 }
 
 async function measure(port: number, path: string): Promise<Result> {
