@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { createServer, request } from 'node:http'
+import { createServer } from 'node:http'
 import { createServer as createNetServer } from 'node:net'
 import { runFastPath } from './fast-path.js'
 import { answerClientError } from './raw-response.js'
@@ -20,22 +20,13 @@ import { isHostAccepted, stripPort, targetPath } from './request-head.js'
 import { Router } from './router.js'
 import { sendStatus, StaticHandler } from './static-handler.js'
 import { hasHiddenSegment, normalizeUrlPath } from './url-path.js'
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { CachedFile } from './file-cache.js'
 import type { Route } from './router.js'
 import { CLIENT_ADDRESS_HEADER } from './site-host-messages.js'
+import { forwardToSiteHost } from './internal-hop.js'
 import type { HostToWorker, WorkerConfig, WorkerToHost } from './site-host-messages.js'
-
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-])
 
 const config = JSON.parse(process.env.NOMAD_IIS_WORKER_CONFIG ?? 'null') as WorkerConfig
 delete process.env.NOMAD_IIS_WORKER_CONFIG
@@ -198,7 +189,7 @@ function serveSlowly(req: IncomingMessage, res: ServerResponse, target: string):
   }
   // A hosted program's request on a kept-alive connection goes back to the site host, which proxies it.
   if (route.pool !== config.pool || route.application.program !== null) {
-    forwardToSiteHost(req, res)
+    forwardAgain(req, res)
     return
   }
   const cacheKey = handler.serve(req, res, route, rawPath, query)
@@ -223,54 +214,21 @@ function sendInvalidHostname(res: ServerResponse): void {
   res.end(body)
 }
 
-/** Another pool's request on a kept-alive connection: the site host routes it afresh. */
-function forwardToSiteHost(req: IncomingMessage, res: ServerResponse): void {
-  const upstream = request({
-    socketPath: config.internalSocketPath,
-    method: req.method,
-    path: req.url,
-    headers: forwardedHeaders(req),
-    agent: false,
-  })
-  upstream.on('response', (answer) => {
-    res.writeHead(answer.statusCode ?? 502, withoutHopByHop(answer.headers))
-    answer.pipe(res)
-  })
-  // A pool answering at TCP level drops the connection; so does the client's.
-  upstream.on('error', () => req.socket.destroy())
-  req.pipe(upstream)
-}
-
 /**
- * The request's end-to-end fields, with the client's address for the
- * program behind the site host: set from the socket on a client's
- * connection (dropping any copy the client sent), kept as it came on one
- * from the internal socket, which only the site host and workers reach.
+ * Another pool's request on a kept-alive connection: the site host routes it
+ * afresh. The client's address is the socket's on a client's connection
+ * (any copy the client sent is dropped); on one from the internal socket,
+ * which only the site host and workers reach, it is the one that came along.
  */
-function forwardedHeaders(req: IncomingMessage): IncomingHttpHeaders {
-  const headers = withoutHopByHop(req.headers)
-  if (listenerOf.get(req.socket) === 'internal') return headers
-  delete headers[CLIENT_ADDRESS_HEADER]
-  const address = req.socket.remoteAddress
-  if (address !== undefined) headers[CLIENT_ADDRESS_HEADER] = address
-  return headers
-}
-
-/**
- * RFC 9110 section 7.6.1: Connection and the fields it names, plus the
- * well-known hop-by-hop fields, describe one connection and are not
- * forwarded; the client's connection keeps its own keep-alive state.
- */
-function withoutHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const named = String(headers.connection ?? '')
-    .split(',')
-    .map((h) => h.trim().toLowerCase())
-  const out: IncomingHttpHeaders = {}
-  for (const [name, value] of Object.entries(headers)) {
-    if (HOP_BY_HOP.has(name) || named.includes(name)) continue
-    out[name] = value
-  }
-  return out
+function forwardAgain(req: IncomingMessage, res: ServerResponse): void {
+  const isInternal = listenerOf.get(req.socket) === 'internal'
+  const carried = req.headers[CLIENT_ADDRESS_HEADER]
+  const clientAddress = isInternal
+    ? typeof carried === 'string'
+      ? carried
+      : undefined
+    : req.socket.remoteAddress
+  forwardToSiteHost(req, res, config.internalSocketPath, clientAddress)
 }
 
 /**

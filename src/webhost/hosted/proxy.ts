@@ -14,36 +14,18 @@
  */
 import diagnostics from 'node:diagnostics_channel'
 import { Agent, request as httpRequest } from 'node:http'
-import type {
-  IncomingHttpHeaders,
-  IncomingMessage,
-  OutgoingHttpHeaders,
-  ServerResponse,
-} from 'node:http'
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { pipeline } from 'node:stream'
 import { HostedError } from './errors.js'
 import { sendProblem } from './problem-page.js'
 import { CLIENT_ADDRESS_HEADER } from '../site-host-messages.js'
+import { copyHeaders } from '../internal-hop.js'
 
 const requestChannel = diagnostics.channel('nomad-iis:proxy:request')
 const responseChannel = diagnostics.channel('nomad-iis:proxy:response')
 const errorChannel = diagnostics.channel('nomad-iis:proxy:error')
 const upgradeChannel = diagnostics.channel('nomad-iis:proxy:upgrade')
-
-/**
- * Hop-by-hop fields, which describe one connection and are never forwarded
- * (RFC 9110 section 7.6.1), together with any field the Connection header names.
- */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'proxy-connection',
-  'keep-alive',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-])
 
 /** Methods that may be sent again when a reused upstream connection was closed under us. */
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -218,23 +200,6 @@ function buildUpstreamHeaders(
   headers['x-forwarded-proto'] = 'encrypted' in req.socket ? 'https' : 'http'
   if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host
   if (target.pairingToken !== null) headers['ms-aspnetcore-token'] = target.pairingToken
-  return headers
-}
-
-/** Copies headers without the hop-by-hop ones (RFC 9110 section 7.6.1). */
-export function copyHeaders(source: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const named = new Set(
-    String(source.connection ?? '')
-      .split(',')
-      .map((name) => name.trim().toLowerCase())
-      .filter(Boolean),
-  )
-  const headers: OutgoingHttpHeaders = {}
-  for (const [name, value] of Object.entries(source)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue
-    if (name === CLIENT_ADDRESS_HEADER) continue
-    headers[name] = value
-  }
   return headers
 }
 

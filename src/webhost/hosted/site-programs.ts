@@ -9,15 +9,16 @@
  *
  * @module
  */
-import { createServer, request as httpRequest } from 'node:http'
-import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http'
+import { createServer } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { HostedError } from './errors.js'
 import { HostedPool } from './hosted-pool.js'
 import { checkProgramCommand } from './program-command.js'
 import type { HostedApplicationDefinition, HostedPoolEvent } from './hosted-pool.js'
-import { copyHeaders, ProgramProxy } from './proxy.js'
+import { ProgramProxy } from './proxy.js'
+import { forwardToSiteHost } from '../internal-hop.js'
 import { answerClientError } from '../raw-response.js'
 import { CLIENT_ADDRESS_HEADER } from '../site-host-messages.js'
 import { readWebConfig } from './web-config.js'
@@ -195,7 +196,10 @@ export class SitePrograms {
     }
     const pool = this.#pools.get(route.pool)
     if (route.application.program === null || pool === undefined) {
-      this.#forwardToSiteHost(req, res)
+      // A request from the internal socket already names its (trusted) client.
+      const carried = req.headers[CLIENT_ADDRESS_HEADER]
+      const client = req.socket.remoteAddress ?? (typeof carried === 'string' ? carried : undefined)
+      forwardToSiteHost(req, res, this.#options.internalSocketPath, client)
       return
     }
     pool.handle(req, res, route.application.alias)
@@ -211,26 +215,6 @@ export class SitePrograms {
       return
     }
     pool.upgrade(req, socket, head, route.application.alias)
-  }
-
-  /** A static application's request on a hosted connection: the site host routes it afresh. */
-  #forwardToSiteHost(req: IncomingMessage, res: ServerResponse): void {
-    const upstream = httpRequest({
-      socketPath: this.#options.internalSocketPath,
-      method: req.method,
-      path: req.url,
-      headers: forwardedHeaders(req),
-      agent: false,
-    })
-    upstream.on('response', (answer) => {
-      // The internal hop is one request per connection; its Connection: close
-      // is not the client's, whose connection stays kept alive.
-      res.writeHead(answer.statusCode ?? 502, copyHeaders(answer.headers))
-      answer.pipe(res)
-    })
-    // A pool answering at TCP level drops the connection; so does ours.
-    upstream.on('error', () => req.socket.destroy())
-    req.pipe(upstream)
   }
 
   /** Programs see the task's environment; PATH falls back to the site host's own. */
@@ -262,14 +246,6 @@ function poolErrorOf(app: ApplicationDefinition, err: unknown): HostedError {
  */
 function trustClientAddress(req: IncomingMessage, listener: ListenerId): void {
   if (listener !== INTERNAL_LISTENER) delete req.headers[CLIENT_ADDRESS_HEADER]
-}
-
-/** End-to-end fields for the internal hop, naming the client (see CLIENT_ADDRESS_HEADER). */
-function forwardedHeaders(req: IncomingMessage): OutgoingHttpHeaders {
-  const headers = copyHeaders(req.headers)
-  const address = req.socket.remoteAddress ?? req.headers[CLIENT_ADDRESS_HEADER]
-  if (address !== undefined) headers[CLIENT_ADDRESS_HEADER] = address
-  return headers
 }
 
 function sendText(res: ServerResponse, status: number, body: string): void {
