@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { promisify } from 'node:util'
+import { POOL_DEFAULTS } from '../src/webhost/index.js'
+import type { PoolDefinition, SiteDefinition } from '../src/webhost/index.js'
 
 const run = promisify(execFile)
 
@@ -129,4 +131,43 @@ ${options.http}
   })
   await waitForPort(port)
   return child
+}
+
+/**
+ * A site with one root application on one AlwaysRunning pool, bound to a
+ * loopback port: what every benchmark serves. `pool` overrides pool settings.
+ */
+export function oneApplicationSite(
+  name: string,
+  port: number,
+  physicalPath: string,
+  pool: Partial<PoolDefinition>,
+): SiteDefinition {
+  return {
+    name,
+    owner: null,
+    bindings: [{ protocol: 'http', port, ipAddress: '127.0.0.1', hostname: null }],
+    applications: [
+      {
+        alias: '/',
+        physicalPath,
+        pool: 'default',
+        enablePreload: false,
+        virtualDirectories: [],
+        program: null,
+      },
+    ],
+    pools: [
+      {
+        ...POOL_DEFAULTS,
+        key: 'default',
+        name,
+        startMode: 'AlwaysRunning',
+        env: {},
+        ...pool,
+      },
+    ],
+    stdoutPath: null,
+    stderrPath: null,
+  }
 }

@@ -19,14 +19,14 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { POOL_DEFAULTS, SiteHostClient, startSiteHost } from '../src/webhost/index.js'
-import type { SiteDefinition } from '../src/webhost/index.js'
+import { SiteHostClient, startSiteHost } from '../src/webhost/index.js'
 import {
   DURATION_S,
   WARMUP_S,
   freePort,
   inWorkDir,
   measureWithWrk,
+  oneApplicationSite,
   parseWrk,
   startNginx,
 } from './bench-kit.js'
@@ -100,32 +100,9 @@ function iisnodeWebConfig(): string {
 }
 
 async function startSite(app: string, port: number): Promise<SiteHostClient> {
-  const def: SiteDefinition = {
-    name: `hosted-bench-${port}`,
-    owner: null,
-    bindings: [{ protocol: 'http', port, ipAddress: '127.0.0.1', hostname: null }],
-    applications: [
-      {
-        alias: '/',
-        physicalPath: app,
-        pool: 'default',
-        enablePreload: false,
-        virtualDirectories: [],
-        program: null,
-      },
-    ],
-    pools: [
-      {
-        ...POOL_DEFAULTS,
-        key: 'default',
-        name: 'hosted-bench',
-        startMode: 'AlwaysRunning',
-        env: { NODE_PATH: join(REPO_ROOT, 'node_modules'), NODE_ENV: 'production' },
-      },
-    ],
-    stdoutPath: null,
-    stderrPath: null,
-  }
+  const def = oneApplicationSite(`hosted-bench-${port}`, port, app, {
+    env: { NODE_PATH: join(REPO_ROOT, 'node_modules'), NODE_ENV: 'production' },
+  })
   const host = await startSiteHost(def, { stateDir: join(work, 'state') })
   const client = await SiteHostClient.connect(host.controlSocketPath)
   onCleanup(async () => {

@@ -13,14 +13,14 @@ import { chmodSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { POOL_DEFAULTS, SiteHostClient, startSiteHost } from '../src/webhost/index.js'
-import type { SiteDefinition } from '../src/webhost/index.js'
+import { SiteHostClient, startSiteHost } from '../src/webhost/index.js'
 import {
   DURATION_S,
   WARMUP_S,
   freePort,
   inWorkDir,
   measureWithWrk,
+  oneApplicationSite,
   startNginx,
 } from './bench-kit.js'
 import type { WrkResult } from './bench-kit.js'
@@ -105,34 +105,11 @@ async function startSite(
   maxProcesses: number,
   directPort: number,
 ): Promise<{ pid: number; controlSocketPath: string }> {
-  const def: SiteDefinition = {
-    name: `bench-${port}`,
-    owner: null,
-    bindings: [{ protocol: 'http', port, ipAddress: '127.0.0.1', hostname: null }],
-    applications: [
-      {
-        alias: '/',
-        physicalPath: root,
-        pool: 'default',
-        enablePreload: false,
-        virtualDirectories: [],
-        program: null,
-      },
-    ],
-    pools: [
-      {
-        ...POOL_DEFAULTS,
-        key: 'default',
-        name: 'bench',
-        startMode: 'AlwaysRunning',
-        maxProcesses,
-        // Lets the benchmark reach the same worker without the site host.
-        env: directPort > 0 ? { NOMAD_IIS_DIRECT_PORT: String(directPort) } : {},
-      },
-    ],
-    stdoutPath: null,
-    stderrPath: null,
-  }
+  const def = oneApplicationSite(`bench-${port}`, port, root, {
+    maxProcesses,
+    // Lets the benchmark reach the same worker without the site host.
+    env: directPort > 0 ? { NOMAD_IIS_DIRECT_PORT: String(directPort) } : {},
+  })
   const host = await startSiteHost(def, { stateDir: join(work, 'state') })
   onCleanup(async () => {
     const client = await SiteHostClient.connect(host.controlSocketPath)
